@@ -1,0 +1,73 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from accounts.api.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
+from accounts.services import user_register
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: UserOutputSerializer},
+        summary="Create an account (grants the initial virtual cash)",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_register(**data.validated_data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenView(TokenObtainPairView):
+    throttle_scope = "auth"
+
+    @extend_schema(summary="Log in: exchange username and password for an access and refresh token", tags=["auth"])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefreshRotateView(TokenRefreshView):
+    throttle_scope = "auth"
+
+    @extend_schema(summary="Exchange a refresh token for a new access and refresh token (rotation)", tags=["auth"])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=LogoutInputSerializer,
+        responses={204: OpenApiResponse(description="The refresh token is blacklisted.")},
+        summary="Log out: blacklist a refresh token",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            RefreshToken(data.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: UserOutputSerializer}, summary="The current user", tags=["auth"])
+    def get(self, request):
+        return Response(UserOutputSerializer(request.user).data)

@@ -1,0 +1,128 @@
+"""The only code that changes a user's cash: every change is a ledger entry under the balance row lock."""
+
+from datetime import datetime, time
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts.models import User
+from portfolio.models import Balance, CashLedgerEntry, LedgerKind
+from stocking.core.clock import SEOUL, local_now
+from stocking.core.db import atomic_with_retry
+from stocking.core.exceptions import DepositLimitExceeded, InsufficientFunds, InvalidAmount
+from stocking.core.money import ZERO, is_whole_won
+
+
+def balance_open(*, user: User) -> Balance:
+    """Create the user's balance with the initial grant. Part of the caller's transaction (sign-up)."""
+    with transaction.atomic():
+        balance = Balance.objects.create(user=user)
+        grant = settings.INITIAL_VIRTUAL_CASH
+        if grant > 0:
+            ledger_post(balance=balance, kind=LedgerKind.INITIAL_GRANT, amount=grant, memo="Initial virtual cash")
+    return balance
+
+
+def balance_lock(*, user: User) -> Balance:
+    """Lock and return the user's balance row, opening it if the user predates balances.
+
+    Every money path of one user takes this lock first (after the order row, if any), so the
+    user's cash, reservations and positions change one transaction at a time.
+    """
+    assert transaction.get_connection().in_atomic_block, "balance_lock needs a transaction"
+    balance = Balance.objects.select_for_update().filter(user=user).first()
+    if balance is None:
+        # A user created outside sign-up (createsuperuser, admin): open it now, under the same rules.
+        balance = balance_open(user=user)
+        balance = Balance.objects.select_for_update().get(pk=balance.pk)
+    return balance
+
+
+def ledger_post(
+    *,
+    balance: Balance,
+    kind: str,
+    amount: Decimal,
+    order=None,
+    execution=None,
+    reference: str = "",
+    created_by: User | None = None,
+    memo: str = "",
+) -> CashLedgerEntry:
+    """Move `amount` (signed) into or out of a locked balance and record it. Never leaves cash negative."""
+    if amount == 0:
+        raise InvalidAmount("A ledger entry must move money.")
+    new_cash = balance.cash + amount
+    if new_cash < balance.reserved_cash:
+        raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
+    balance.cash = new_cash
+    balance.save(update_fields=["cash", "updated_at"])
+    return CashLedgerEntry.objects.create(
+        user_id=balance.user_id,
+        kind=kind,
+        amount=amount,
+        balance_after=new_cash,
+        order=order,
+        execution=execution,
+        reference=reference,
+        created_by=created_by,
+        memo=memo,
+    )
+
+
+def cash_reserve(*, balance: Balance, amount: Decimal) -> None:
+    """Hold `amount` of available cash for an open buy order (no ledger entry: cash does not move)."""
+    if amount > balance.available_cash:
+        raise InsufficientFunds(extra={"available_cash": str(balance.available_cash), "required_cash": str(amount)})
+    balance.reserved_cash += amount
+    balance.save(update_fields=["reserved_cash", "updated_at"])
+
+
+def cash_release(*, balance: Balance, amount: Decimal) -> None:
+    if amount < 0 or amount > balance.reserved_cash:
+        raise AssertionError(f"cannot release {amount} of {balance.reserved_cash} reserved")
+    if amount:
+        balance.reserved_cash -= amount
+        balance.save(update_fields=["reserved_cash", "updated_at"])
+
+
+def _validate_amount(amount: Decimal) -> None:
+    if amount <= 0 or not is_whole_won(amount):
+        raise InvalidAmount()
+
+
+def deposited_today(*, user: User) -> Decimal:
+    today_start = datetime.combine(local_now().date(), time(0), tzinfo=SEOUL)
+    total = CashLedgerEntry.objects.filter(user=user, kind=LedgerKind.DEPOSIT, created_at__gte=today_start).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or ZERO
+
+
+@atomic_with_retry
+def balance_deposit(*, user: User, amount: Decimal) -> CashLedgerEntry:
+    """Add free virtual cash, capped at DAILY_DEPOSIT_LIMIT per Seoul calendar day."""
+    _validate_amount(amount)
+    # Lock before summing today's deposits so two concurrent deposits cannot both fit under the cap.
+    balance = balance_lock(user=user)
+    already = deposited_today(user=user)
+    limit = settings.DAILY_DEPOSIT_LIMIT
+    if already + amount > limit:
+        raise DepositLimitExceeded(
+            f"Deposits are limited to {limit:,.0f} won a day; {max(limit - already, ZERO):,.0f} won left today.",
+            extra={"remaining_today": str(max(limit - already, ZERO))},
+        )
+    return ledger_post(balance=balance, kind=LedgerKind.DEPOSIT, amount=amount, memo="Virtual deposit")
+
+
+@atomic_with_retry
+def balance_withdraw(*, user: User, amount: Decimal) -> CashLedgerEntry:
+    """Take virtual cash out; never more than the available (unreserved) cash."""
+    _validate_amount(amount)
+    # Lock so a withdrawal and an order reservation cannot both spend the same available cash.
+    balance = balance_lock(user=user)
+    if amount > balance.available_cash:
+        raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
+    return ledger_post(balance=balance, kind=LedgerKind.WITHDRAWAL, amount=-amount, memo="Virtual withdrawal")

@@ -1,0 +1,247 @@
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework import serializers
+
+from trading import krx
+from trading.models import Execution, Market, Order, OrderSide, OrderStatus, OrderType, PriceBar, Stock, TimeInForce
+
+PRICE = {"max_digits": 12, "decimal_places": 0}
+
+
+class WholeWonField(serializers.DecimalField):
+    """A KRW price: a positive whole number of won, given as a string or an integer."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 0)
+        kwargs.setdefault("min_value", Decimal("1"))
+        super().__init__(**kwargs)
+
+
+class StockSerializer(serializers.ModelSerializer):
+    price = serializers.DecimalField(source="current_price", read_only=True, **PRICE)
+    change = serializers.SerializerMethodField()
+    change_rate = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Stock
+        fields = (
+            "code",
+            "name",
+            "market",
+            "sector",
+            "price",
+            "previous_close",
+            "change",
+            "change_rate",
+            "volume",
+            "is_halted",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_change(self, stock: Stock) -> str | None:
+        if stock.current_price is None or not stock.previous_close:
+            return None
+        return str(stock.current_price - stock.previous_close)
+
+    def get_change_rate(self, stock: Stock) -> str | None:
+        """Percent change from the previous close, two decimals (e.g. "-1.25")."""
+        if stock.current_price is None or not stock.previous_close:
+            return None
+        rate = (stock.current_price - stock.previous_close) * 100 / stock.previous_close
+        return str(rate.quantize(Decimal("0.01")))
+
+
+class QuoteSerializer(StockSerializer):
+    day_open = serializers.DecimalField(read_only=True, **PRICE)
+    day_high = serializers.DecimalField(read_only=True, **PRICE)
+    day_low = serializers.DecimalField(read_only=True, **PRICE)
+    tick_size = serializers.SerializerMethodField()
+    upper_limit = serializers.SerializerMethodField()
+    lower_limit = serializers.SerializerMethodField()
+
+    class Meta(StockSerializer.Meta):
+        fields = StockSerializer.Meta.fields + (
+            "day_open",
+            "day_high",
+            "day_low",
+            "trading_date",
+            "is_listed",
+            "tick_size",
+            "upper_limit",
+            "lower_limit",
+        )
+        read_only_fields = fields
+
+    def _limits(self, stock: Stock) -> krx.PriceLimits | None:
+        base = stock.previous_close or stock.current_price
+        return krx.price_limits(base) if base else None
+
+    def get_tick_size(self, stock: Stock) -> str | None:
+        return str(krx.tick_size(stock.current_price)) if stock.current_price else None
+
+    def get_upper_limit(self, stock: Stock) -> str | None:
+        limits = self._limits(stock)
+        return str(limits.upper) if limits else None
+
+    def get_lower_limit(self, stock: Stock) -> str | None:
+        limits = self._limits(stock)
+        return str(limits.lower) if limits else None
+
+
+class StockListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    market = serializers.ChoiceField(choices=Market.choices, required=False)
+
+
+class CandleQuerySerializer(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=PriceBar.Interval.choices, default=PriceBar.Interval.DAY)
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=120)
+
+
+class CandleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PriceBar
+        fields = ("start", "open", "high", "low", "close", "volume")
+        read_only_fields = fields
+
+
+class MarketClockSerializer(serializers.Serializer):
+    now = serializers.DateTimeField()
+    is_open = serializers.BooleanField()
+    enforced = serializers.BooleanField(help_text="Whether regular-session hours are enforced.")
+    trading_date = serializers.DateField()
+    next_open = serializers.DateTimeField(allow_null=True)
+    next_close = serializers.DateTimeField(help_text="The session close, or the midnight day roll.")
+
+
+class OrderInputSerializer(serializers.Serializer):
+    stock = serializers.RegexField(
+        r"^\d{6}$", help_text="KRX code, six digits", error_messages={"invalid": "A stock code is six digits."}
+    )
+    side = serializers.ChoiceField(choices=OrderSide.choices)
+    order_type = serializers.ChoiceField(choices=OrderType.choices)
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY)
+    limit_price = WholeWonField(required=False, allow_null=True)
+    time_in_force = serializers.ChoiceField(choices=TimeInForce.choices, default=TimeInForce.DAY)
+    client_order_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["order_type"] == OrderType.LIMIT and attrs.get("limit_price") is None:
+            raise serializers.ValidationError({"limit_price": ["A limit order needs a limit_price."]})
+        if attrs["order_type"] == OrderType.MARKET and attrs.get("limit_price") is not None:
+            raise serializers.ValidationError({"limit_price": ["A market order takes no limit_price."]})
+        return attrs
+
+
+class OrderModifySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY, required=False)
+    limit_price = WholeWonField(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Give a new quantity, limit_price or both.")
+        return attrs
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    status = serializers.MultipleChoiceField(choices=OrderStatus.choices, required=False)
+    side = serializers.ChoiceField(choices=OrderSide.choices, required=False)
+    stock = serializers.RegexField(r"^\d{6}$", required=False)
+
+    def to_internal_value(self, data):
+        # ?status=pending,filled and ?status=pending&status=filled both work.
+        statuses = [part for value in data.getlist("status") for part in value.split(",") if part]
+        mutable = {key: data.get(key) for key in data if key != "status"}
+        if statuses:
+            mutable["status"] = statuses
+        return super().to_internal_value(mutable)
+
+
+class OrderableQuerySerializer(serializers.Serializer):
+    stock = serializers.RegexField(r"^\d{6}$")
+    side = serializers.ChoiceField(choices=OrderSide.choices)
+    price = WholeWonField(required=False)
+
+
+class ExecutionSerializer(serializers.ModelSerializer):
+    stock = serializers.CharField(source="stock.code", read_only=True)
+    order = serializers.IntegerField(source="order_id", read_only=True)
+
+    class Meta:
+        model = Execution
+        fields = (
+            "id",
+            "order",
+            "stock",
+            "side",
+            "quantity",
+            "price",
+            "gross_amount",
+            "fee",
+            "tax",
+            "realized_pnl",
+            "executed_at",
+        )
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    stock = serializers.CharField(source="stock.code", read_only=True)
+    stock_name = serializers.CharField(source="stock.name", read_only=True)
+    remaining_quantity = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = (
+            "id",
+            "stock",
+            "stock_name",
+            "side",
+            "order_type",
+            "time_in_force",
+            "quantity",
+            "limit_price",
+            "status",
+            "filled_quantity",
+            "remaining_quantity",
+            "average_fill_price",
+            "reserved_cash",
+            "reserved_quantity",
+            "fee",
+            "tax",
+            "client_order_id",
+            "reject_reason",
+            "trading_date",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        )
+        read_only_fields = fields
+
+
+class OrderDetailSerializer(OrderSerializer):
+    executions = ExecutionSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = OrderSerializer.Meta.fields + ("executions",)
+        read_only_fields = fields
+
+
+class OrderableSerializer(serializers.Serializer):
+    stock = serializers.CharField(source="stock.code")
+    side = serializers.CharField()
+    price = serializers.DecimalField(**PRICE)
+    max_quantity = serializers.IntegerField()
+    available_cash = serializers.DecimalField(max_digits=18, decimal_places=2)
+    available_quantity = serializers.IntegerField()
+    estimated_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    estimated_fee = serializers.DecimalField(max_digits=18, decimal_places=2)
+    estimated_tax = serializers.DecimalField(max_digits=18, decimal_places=2)
+    tick_size = serializers.DecimalField(**PRICE)
+    lower_limit = serializers.DecimalField(**PRICE)
+    upper_limit = serializers.DecimalField(**PRICE)
+    commission_rate = serializers.DecimalField(max_digits=8, decimal_places=6)
+    sell_tax_rate = serializers.DecimalField(max_digits=8, decimal_places=6)

@@ -1,0 +1,181 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from stocking.core.exceptions import ApplicationError
+from trading import selectors
+from trading.api import serializers as s
+from trading.models import Stock
+from trading.services import order_cancel, order_modify, order_place
+from trading.services.orders import UnknownStock
+from trading.sessions import market_clock
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input or a KRX rule broken; body `{detail, code}`."),
+    404: OpenApiResponse(description="Not found (or not yours)."),
+    409: OpenApiResponse(description="Conflict with the order's state or the market; body `{detail, code}`."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.StockListQuerySerializer], summary="List stocks", tags=["market"]),
+    retrieve=extend_schema(
+        responses={200: s.QuoteSerializer, 404: ERRORS[404]}, summary="A stock's quote", tags=["market"]
+    ),
+)
+class StockViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [AllowAny]
+    lookup_field = "code"
+    lookup_value_regex = r"\d{6}"
+    serializer_class = s.StockSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return Stock.objects.all()
+        query = s.StockListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.stock_list(**query.validated_data)
+
+    def get_serializer_class(self):
+        return s.QuoteSerializer if self.action == "retrieve" else s.StockSerializer
+
+    @extend_schema(
+        parameters=[s.CandleQuerySerializer],
+        responses={200: s.CandleSerializer(many=True), 404: ERRORS[404]},
+        summary="OHLCV bars, oldest first",
+        tags=["market"],
+    )
+    @action(detail=True, methods=["get"])
+    def candles(self, request, code=None):
+        stock = get_object_or_404(Stock, code=code)
+        query = s.CandleQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bars = selectors.candle_list(stock=stock, **query.validated_data)
+        return Response(s.CandleSerializer(bars, many=True).data)
+
+
+class MarketClockView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: s.MarketClockSerializer}, summary="Is the market open (Asia/Seoul)?", tags=["market"]
+    )
+    def get(self, request):
+        clock = market_clock()
+        return Response(s.MarketClockSerializer(clock).data)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[s.OrderListQuerySerializer], summary="Your orders, newest first", tags=["orders"]),
+    retrieve=extend_schema(
+        responses={200: s.OrderDetailSerializer, 404: ERRORS[404]},
+        summary="One order with its executions",
+        tags=["orders"],
+    ),
+)
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.OrderSerializer
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_throttles(self):
+        self.throttle_scope = "orders" if self.request.method in ("POST", "PATCH") else None
+        return super().get_throttles()
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.order_detail_queryset(user=self.request.user)
+        query = s.OrderListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = dict(query.validated_data)
+        filters["status"] = ",".join(sorted(filters.get("status", [])))
+        return selectors.order_list(user=self.request.user, **filters)
+
+    def get_serializer_class(self):
+        return s.OrderDetailSerializer if self.action == "retrieve" else s.OrderSerializer
+
+    def _detail(self, order_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        order = selectors.order_detail_queryset(user=self.request.user).get(pk=order_id)
+        return Response(s.OrderDetailSerializer(order).data, status=status_code)
+
+    @extend_schema(
+        request=s.OrderInputSerializer,
+        responses={
+            201: s.OrderDetailSerializer,
+            200: OpenApiResponse(
+                s.OrderDetailSerializer, description="A repeated client_order_id: the existing order."
+            ),
+            **ERRORS,
+        },
+        summary="Place an order",
+        tags=["orders"],
+    )
+    def create(self, request):
+        data = s.OrderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        placed = order_place(user=request.user, stock_code=fields.pop("stock"), **fields)
+        return self._detail(placed.order.pk, status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=s.OrderModifySerializer,
+        responses={200: s.OrderDetailSerializer, **ERRORS},
+        summary="Modify an open limit order (re-reserves)",
+        tags=["orders"],
+    )
+    def partial_update(self, request, pk=None):
+        data = s.OrderModifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = order_modify(user=request.user, order_id=int(pk), **data.validated_data)
+        return self._detail(order.pk)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.OrderDetailSerializer, **ERRORS},
+        summary="Cancel an open order",
+        tags=["orders"],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = order_cancel(user=request.user, order_id=int(pk))
+        return self._detail(order.pk)
+
+    @extend_schema(
+        parameters=[s.OrderableQuerySerializer],
+        responses={200: s.OrderableSerializer, **ERRORS},
+        summary="How many shares you can buy or sell, with estimated fee and tax",
+        tags=["orders"],
+    )
+    @action(detail=False, methods=["get"])
+    def orderable(self, request):
+        query = s.OrderableQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stock = Stock.objects.filter(code=query.validated_data["stock"]).first()
+        if stock is None:
+            raise UnknownStock()
+        if stock.current_price is None and query.validated_data.get("price") is None:
+            raise ApplicationError("This stock has no price yet; give ?price=.")
+        result = selectors.orderable(
+            user=request.user, stock=stock, side=query.validated_data["side"], price=query.validated_data.get("price")
+        )
+        return Response(s.OrderableSerializer(result).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("stock", str, description="KRX code")],
+        summary="Your fills, newest first",
+        tags=["orders"],
+    ),
+    retrieve=extend_schema(summary="One fill", tags=["orders"]),
+)
+class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"\d+"
+    serializer_class = s.ExecutionSerializer
+
+    def get_queryset(self):
+        return selectors.execution_list(user=self.request.user, stock=self.request.query_params.get("stock", ""))

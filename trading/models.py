@@ -1,0 +1,192 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from stocking.core.models import TimeStampedModel
+
+
+def PriceField(**kwargs) -> models.DecimalField:  # noqa: N802 - reads like a field class
+    """A KRX price in whole won."""
+    return models.DecimalField(max_digits=12, decimal_places=0, **kwargs)
+
+
+def MoneyField(**kwargs) -> models.DecimalField:  # noqa: N802
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+class Market(models.TextChoices):
+    KOSPI = "KOSPI", "KOSPI"
+    KOSDAQ = "KOSDAQ", "KOSDAQ"
+    KONEX = "KONEX", "KONEX"
+
+
+class Stock(models.Model):
+    code = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", "Six digits.")])
+    name = models.CharField(max_length=100, db_index=True)
+    market = models.CharField(max_length=6, choices=Market.choices, db_index=True)
+    sector = models.CharField(max_length=60, blank=True)
+    current_price = PriceField(null=True, blank=True)
+    previous_close = PriceField(null=True, blank=True)
+    day_open = PriceField(null=True, blank=True)
+    day_high = PriceField(null=True, blank=True)
+    day_low = PriceField(null=True, blank=True)
+    volume = models.BigIntegerField(default=0)
+    trading_date = models.DateField(null=True, blank=True, help_text="The day the day_* fields describe.")
+    volatility = models.DecimalField(
+        max_digits=6, decimal_places=4, default=Decimal("0.0200"), help_text="Daily σ of log returns (simulator)."
+    )
+    is_listed = models.BooleanField(default=True)
+    is_halted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(current_price__gt=0) | Q(current_price__isnull=True), name="stock_price_positive"
+            ),
+            models.CheckConstraint(condition=Q(volume__gte=0), name="stock_volume_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_tradable(self) -> bool:
+        return self.is_listed and not self.is_halted and self.current_price is not None
+
+
+class PriceBar(models.Model):
+    class Interval(models.TextChoices):
+        MINUTE = "1m", "1 minute"
+        DAY = "1d", "1 day"
+
+    stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="bars")
+    interval = models.CharField(max_length=2, choices=Interval.choices)
+    start = models.DateTimeField()
+    open = PriceField()
+    high = PriceField()
+    low = PriceField()
+    close = PriceField()
+    volume = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["stock", "interval", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["stock", "interval", "start"], name="pricebar_unique_start"),
+            models.CheckConstraint(condition=Q(low__lte=F("high")), name="pricebar_low_le_high"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stock_id} {self.interval} {self.start:%Y-%m-%d %H:%M}"
+
+
+class OrderSide(models.TextChoices):
+    BUY = "buy", "Buy"
+    SELL = "sell", "Sell"
+
+
+class OrderType(models.TextChoices):
+    MARKET = "market", "Market"
+    LIMIT = "limit", "Limit"
+
+
+class TimeInForce(models.TextChoices):
+    DAY = "day", "Day"
+    GTC = "gtc", "Good till cancelled"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PARTIALLY_FILLED = "partially_filled", "Partially filled"
+    FILLED = "filled", "Filled"
+    CANCELLED = "cancelled", "Cancelled"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED)
+
+
+class Order(TimeStampedModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="orders")
+    side = models.CharField(max_length=4, choices=OrderSide.choices)
+    order_type = models.CharField(max_length=6, choices=OrderType.choices)
+    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices, default=TimeInForce.DAY)
+    quantity = models.PositiveIntegerField()
+    limit_price = PriceField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    filled_quantity = models.PositiveIntegerField(default=0)
+    average_fill_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    reserve_price = PriceField(help_text="Price the cash reservation of a buy is computed at.", null=True, blank=True)
+    reserved_cash = MoneyField(default=Decimal("0"))
+    reserved_quantity = models.PositiveIntegerField(default=0)
+    fee = MoneyField(default=Decimal("0"))
+    tax = MoneyField(default=Decimal("0"))
+    # NULL, not "", so any number of orders without an id pass the per-user unique constraint.
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    reject_reason = models.CharField(max_length=200, blank=True)
+    trading_date = models.DateField(help_text="The trading day a DAY order lives for.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client_order_id"], name="order_client_id_unique_per_user"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_quantity_positive"),
+            models.CheckConstraint(condition=Q(filled_quantity__lte=F("quantity")), name="order_fill_le_quantity"),
+            models.CheckConstraint(condition=Q(reserved_cash__gte=0), name="order_reserved_cash_non_negative"),
+            models.CheckConstraint(
+                condition=Q(order_type="market") | Q(limit_price__isnull=False), name="order_limit_has_price"
+            ),
+        ]
+        indexes = [
+            # The matching engine asks "open limit orders on this stock and side that the price crossed".
+            models.Index(fields=["stock", "side", "status", "limit_price", "id"], name="order_match_idx"),
+            models.Index(fields=["user", "status", "-created_at"], name="order_user_status_idx"),
+            models.Index(fields=["status", "time_in_force", "trading_date"], name="order_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.side} {self.quantity} {self.stock_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def remaining_quantity(self) -> int:
+        return self.quantity - self.filled_quantity
+
+
+class Execution(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="executions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="executions")
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="executions")
+    side = models.CharField(max_length=4, choices=OrderSide.choices)
+    quantity = models.PositiveIntegerField()
+    price = PriceField()
+    gross_amount = MoneyField()
+    fee = MoneyField(default=Decimal("0"))
+    tax = MoneyField(default=Decimal("0"))
+    realized_pnl = MoneyField(null=True, blank=True, help_text="Sells only: proceeds net of costs minus cost basis.")
+    executed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-executed_at", "-id"]
+        indexes = [models.Index(fields=["user", "-executed_at"], name="execution_user_time_idx")]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="execution_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.quantity}@{self.price} ({self.stock_id})"
+
+    @property
+    def net_amount(self) -> Decimal:
+        """Signed cash effect: negative for a buy, positive for a sell."""
+        if self.side == OrderSide.BUY:
+            return -(self.gross_amount + self.fee)
+        return self.gross_amount - self.fee - self.tax

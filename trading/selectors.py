@@ -1,0 +1,103 @@
+"""Reads for the trading API and pages: quotes, candles, orders with their executions, orderable."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+from portfolio.models import Balance, Position
+from trading import krx
+from trading.models import Execution, Order, OrderSide, PriceBar, Stock
+from trading.services.orders import stock_price_limits
+
+
+def stock_list(*, search: str = "", market: str = "") -> QuerySet[Stock]:
+    queryset = Stock.objects.filter(is_listed=True)
+    if search:
+        queryset = queryset.filter(Q(code__startswith=search) | Q(name__icontains=search))
+    if market:
+        queryset = queryset.filter(market=market.upper())
+    return queryset.order_by("code")
+
+
+def candle_list(*, stock: Stock, interval: str, limit: int) -> list[PriceBar]:
+    """The newest `limit` bars, returned oldest first (the order charts draw in)."""
+    bars = list(PriceBar.objects.filter(stock=stock, interval=interval).order_by("-start")[:limit])
+    bars.reverse()
+    return bars
+
+
+def order_list(*, user: User, status: str = "", side: str = "", stock: str = "") -> QuerySet[Order]:
+    queryset = Order.objects.filter(user=user).select_related("stock")
+    if status:
+        queryset = queryset.filter(status__in=status.split(","))
+    if side:
+        queryset = queryset.filter(side=side)
+    if stock:
+        queryset = queryset.filter(stock__code=stock)
+    return queryset.order_by("-created_at", "-id")
+
+
+def order_detail_queryset(*, user: User) -> QuerySet[Order]:
+    executions = Prefetch("executions", queryset=Execution.objects.order_by("executed_at", "id"))
+    return Order.objects.filter(user=user).select_related("stock").prefetch_related(executions)
+
+
+def execution_list(*, user: User, stock: str = "") -> QuerySet[Execution]:
+    queryset = Execution.objects.filter(user=user).select_related("stock", "order")
+    if stock:
+        queryset = queryset.filter(stock__code=stock)
+    return queryset.order_by("-executed_at", "-id")
+
+
+@dataclass(frozen=True)
+class Orderable:
+    stock: Stock
+    side: str
+    price: Decimal
+    max_quantity: int
+    available_cash: Decimal
+    available_quantity: int
+    tick_size: Decimal
+    lower_limit: Decimal
+    upper_limit: Decimal
+    estimated_amount: Decimal
+    estimated_fee: Decimal
+    estimated_tax: Decimal
+    commission_rate: Decimal
+    sell_tax_rate: Decimal
+
+
+def orderable(*, user: User, stock: Stock, side: str, price: Decimal | None) -> Orderable:
+    """How much the user can buy or sell at `price` (default: the current price; a market buy is
+    held at the upper limit, so that is what bounds it)."""
+    limits = stock_price_limits(stock)
+    quote_price = price if price is not None else stock.current_price
+    balance = Balance.objects.filter(user=user).first()
+    available_cash = balance.available_cash if balance else Decimal("0")
+    position = Position.objects.filter(user=user, stock=stock).first()
+    available_quantity = position.available_quantity if position else 0
+    if side == OrderSide.BUY:
+        reserve_at = price if price is not None else limits.upper
+        max_quantity = krx.max_buy_quantity(available_cash, reserve_at)
+    else:
+        max_quantity = available_quantity
+    amount = quote_price * max_quantity
+    return Orderable(
+        stock=stock,
+        side=side,
+        price=quote_price,
+        max_quantity=max_quantity,
+        available_cash=available_cash,
+        available_quantity=available_quantity,
+        tick_size=krx.tick_size(quote_price),
+        lower_limit=limits.lower,
+        upper_limit=limits.upper,
+        estimated_amount=amount,
+        estimated_fee=krx.commission(amount),
+        estimated_tax=krx.sell_tax(amount, stock.market) if side == OrderSide.SELL else Decimal("0"),
+        commission_rate=settings.COMMISSION_RATE,
+        sell_tax_rate=settings.SELL_TAX_RATES.get(stock.market, Decimal("0")),
+    )

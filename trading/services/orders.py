@@ -1,0 +1,250 @@
+"""Placing, cancelling and modifying orders: validate under KRX rules, reserve, then fill or rest."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import User
+from portfolio.models import Balance
+from portfolio.services import balance_lock, cash_release, cash_reserve, shares_release, shares_reserve
+from stocking.core.db import atomic_with_retry
+from stocking.core.exceptions import (
+    ApplicationError,
+    InvalidTickSize,
+    MarketClosed,
+    NotFound,
+    OrderNotCancellable,
+    OrderNotModifiable,
+    PriceOutOfLimit,
+    StockNotTradable,
+)
+from trading import krx
+from trading.models import Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
+from trading.services.execution import order_execute
+from trading.sessions import market_clock
+
+
+class InvalidOrder(ApplicationError):
+    code = "invalid_order"
+    default_message = "The order is not valid."
+
+
+class UnknownStock(ApplicationError):
+    code = "unknown_stock"
+    status_code = 404
+    default_message = "No stock with that code."
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    created: bool
+
+
+def stock_get_tradable(*, code: str) -> Stock:
+    stock = Stock.objects.filter(code=code).first()
+    if stock is None:
+        raise UnknownStock(f"No stock with code {code!r}.")
+    if not stock.is_listed or stock.is_halted:
+        raise StockNotTradable(f"{stock.name} ({stock.code}) is halted or delisted.")
+    if stock.current_price is None:
+        raise StockNotTradable(f"{stock.name} ({stock.code}) has no price yet.")
+    return stock
+
+
+def stock_price_limits(stock: Stock) -> krx.PriceLimits:
+    return krx.price_limits(stock.previous_close or stock.current_price)
+
+
+def ensure_market_open() -> None:
+    clock = market_clock()
+    if not clock.is_open:
+        raise MarketClosed(
+            f"The market is closed; it opens at {clock.next_open:%Y-%m-%d %H:%M} KST.",
+            extra={"next_open": clock.next_open.isoformat() if clock.next_open else None},
+        )
+
+
+def validate_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= settings.MAX_ORDER_QUANTITY:
+        raise InvalidOrder(f"Quantity must be a whole number from 1 to {settings.MAX_ORDER_QUANTITY:,}.")
+
+
+def validate_limit_price(stock: Stock, price: Decimal) -> None:
+    if not krx.is_on_tick(price):
+        tick = krx.tick_size(price) if price > 0 else Decimal("1")
+        raise InvalidTickSize(
+            f"{price} is not a multiple of the {tick} won tick at this price level.",
+            extra={"tick_size": str(tick)},
+        )
+    limits = stock_price_limits(stock)
+    if not limits.contains(price):
+        raise PriceOutOfLimit(
+            f"The price must be between {limits.lower} and {limits.upper} won today.",
+            extra={"lower_limit": str(limits.lower), "upper_limit": str(limits.upper)},
+        )
+
+
+def is_marketable(order: Order, market_price: Decimal) -> bool:
+    if order.order_type == OrderType.MARKET:
+        return True
+    if order.side == OrderSide.BUY:
+        return market_price <= order.limit_price
+    return market_price >= order.limit_price
+
+
+def fill_if_marketable(order: Order) -> None:
+    """Fill a just-placed or just-modified order at once when the current price allows it."""
+    price = Stock.objects.values_list("current_price", flat=True).get(pk=order.stock_id)
+    if price is not None and is_marketable(order, price):
+        order_execute(order=order, quantity=order.remaining_quantity, price=price)
+
+
+@atomic_with_retry
+def order_place(
+    *,
+    user: User,
+    stock_code: str,
+    side: str,
+    order_type: str,
+    quantity: int,
+    limit_price: Decimal | None = None,
+    time_in_force: str = TimeInForce.DAY,
+    client_order_id: str | None = None,
+) -> PlacedOrder:
+    """Validate, reserve cash (buy) or shares (sell), save, and fill at once when marketable.
+
+    A repeated `client_order_id` returns the user's existing order unchanged (`created=False`).
+    """
+    client_order_id = client_order_id or None
+    if client_order_id:
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        if existing:
+            return PlacedOrder(existing, created=False)
+
+    validate_quantity(quantity)
+    stock = stock_get_tradable(code=stock_code)
+    if order_type == OrderType.LIMIT:
+        if limit_price is None:
+            raise InvalidOrder("A limit order needs a limit_price.")
+        validate_limit_price(stock, limit_price)
+    elif limit_price is not None:
+        raise InvalidOrder("A market order takes no limit_price.")
+    ensure_market_open()
+
+    # The balance lock serializes every order of this user: reservations cannot overdraw and a
+    # racing duplicate client_order_id finds the first one committed when it gets the lock.
+    balance = balance_lock(user=user)
+    if client_order_id:
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        if existing:
+            return PlacedOrder(existing, created=False)
+
+    order = Order(
+        user=user,
+        stock=stock,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        quantity=quantity,
+        limit_price=limit_price,
+        client_order_id=client_order_id,
+        trading_date=market_clock().trading_date,
+    )
+    if side == OrderSide.BUY:
+        # A market buy is held at the day's upper limit, as Korean brokers do; the rest is released on fill.
+        order.reserve_price = limit_price if order_type == OrderType.LIMIT else stock_price_limits(stock).upper
+        order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
+        cash_reserve(balance=balance, amount=order.reserved_cash)
+    else:
+        shares_reserve(user=user, stock=stock, quantity=quantity)
+        order.reserved_quantity = quantity
+    order.save()
+    fill_if_marketable(order)
+    return PlacedOrder(order, created=True)
+
+
+def _order_lock(*, user: User | None, order_id: int) -> Order:
+    # No select_related: MySQL would lock the joined stock and user rows too.
+    queryset = Order.objects.select_for_update()
+    if user is not None:
+        queryset = queryset.filter(user=user)
+    order = queryset.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def _release_reservation(order: Order, balance: Balance) -> None:
+    """Give back what an open order still holds. The caller holds the order and balance locks."""
+    if order.side == OrderSide.BUY:
+        cash_release(balance=balance, amount=order.reserved_cash)
+        order.reserved_cash = Decimal("0")
+    else:
+        shares_release(user=order.user, stock=order.stock, quantity=order.reserved_quantity)
+        order.reserved_quantity = 0
+
+
+def order_close(*, order: Order, status: str, reason: str = "") -> Order:
+    """Cancel or expire a locked open order, releasing its reservation."""
+    _release_reservation(order, balance_lock(user=order.user))
+    order.status = status
+    order.reject_reason = reason[:200]
+    order.closed_at = timezone.now()
+    order.save(
+        update_fields=["status", "reject_reason", "closed_at", "reserved_cash", "reserved_quantity", "updated_at"]
+    )
+    return order
+
+
+@atomic_with_retry
+def order_cancel(*, user: User | None, order_id: int, reason: str = "") -> Order:
+    """Cancel an open order. `user=None` is for staff, who may cancel anyone's order."""
+    # Lock the order so a cancel racing the matching engine ends with exactly one outcome.
+    order = _order_lock(user=user, order_id=order_id)
+    if not order.is_open:
+        raise OrderNotCancellable(f"Order {order.pk} is {order.status} and can no longer be cancelled.")
+    return order_close(order=order, status=OrderStatus.CANCELLED, reason=reason)
+
+
+@atomic_with_retry
+def order_modify(
+    *, user: User, order_id: int, quantity: int | None = None, limit_price: Decimal | None = None
+) -> Order:
+    """Change an open limit order's price and/or quantity, re-reserving; fills at once if now marketable."""
+    order = _order_lock(user=user, order_id=order_id)
+    if not order.is_open or order.order_type != OrderType.LIMIT:
+        raise OrderNotModifiable(
+            f"Order {order.pk} is {order.status} {order.order_type}; only open limit orders can change."
+        )
+    if quantity is None and limit_price is None:
+        raise InvalidOrder("Give a new quantity, limit_price or both.")
+    new_quantity = order.quantity if quantity is None else quantity
+    new_price = order.limit_price if limit_price is None else limit_price
+    validate_quantity(new_quantity)
+    if new_quantity <= order.filled_quantity:
+        raise InvalidOrder(f"The quantity must stay above the {order.filled_quantity} shares already filled.")
+    if order.stock.is_halted or not order.stock.is_listed:
+        raise StockNotTradable()
+    validate_limit_price(order.stock, new_price)
+    ensure_market_open()
+
+    balance = balance_lock(user=order.user)
+    _release_reservation(order, balance)
+    remaining = new_quantity - order.filled_quantity
+    if order.side == OrderSide.BUY:
+        order.reserve_price = new_price
+        order.reserved_cash = krx.buy_reservation(remaining, new_price)
+        cash_reserve(balance=balance, amount=order.reserved_cash)
+    else:
+        shares_reserve(user=order.user, stock=order.stock, quantity=remaining)
+        order.reserved_quantity = remaining
+    order.quantity = new_quantity
+    order.limit_price = new_price
+    order.save(
+        update_fields=["quantity", "limit_price", "reserve_price", "reserved_cash", "reserved_quantity", "updated_at"]
+    )
+    fill_if_marketable(order)
+    return order

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WatchlistConfig(AppConfig):
+    name = "watchlist"
+    verbose_name = "Watchlists"

@@ -1,0 +1,1 @@
+"""Named watchlists: built in a later issue; the app exists so its migrations start from day one."""

@@ -1,0 +1,47 @@
+# StocKing — `make run` (app on SQLite with demo data and a live market) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 5100
+
+.PHONY: setup run migrate test lint schema audit clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+# Sets up the database, loads the demo universe and users, then serves on :$(PORT) with the
+# market simulator and matching engine running beside gunicorn. Ctrl-C stops both.
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "StocKing on http://127.0.0.1:$(PORT)/  (API docs: /docs, log in as demo / stocking-demo)"
+	trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py run_market --interval 2 & \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 0.0.0.0:$(PORT) stocking.wsgi
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+schema: setup
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# The test command: lint, OpenAPI schema check, then the suite. With DATABASE_URL set (e.g.
+# mysql://root@127.0.0.1:3306/stocking) the suite runs against that database instead of SQLite.
+test: lint schema
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+audit: setup
+	$(PY) manage.py audit_ledger
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -68,7 +68,7 @@ def test_check_deploy_is_clean_in_production():
 def test_database_uri_is_accepted_as_an_alias():
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='stocking.settings'; django.setup();"
-        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])"
+        "from django.conf import settings; db = settings.DATABASES['default']; print(db['ENGINE'], db['NAME'])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

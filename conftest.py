@@ -39,3 +39,11 @@ def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+@pytest.fixture
+def stock(db):
+    """Samsung Electronics at 70,000 won (limits 49,000–91,000, tick 100)."""
+    from trading.tests.factories import StockFactory
+
+    return StockFactory(code="005930", name="삼성전자", current_price="70000", previous_close="70000")

@@ -41,7 +41,9 @@ def order_list(*, user: User, status: str = "", side: str = "", stock: str = "")
 
 
 def order_detail_queryset(*, user: User) -> QuerySet[Order]:
-    executions = Prefetch("executions", queryset=Execution.objects.order_by("executed_at", "id"))
+    executions = Prefetch(
+        "executions", queryset=Execution.objects.select_related("stock").order_by("executed_at", "id")
+    )
     return Order.objects.filter(user=user).select_related("stock").prefetch_related(executions)
 
 

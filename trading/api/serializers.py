@@ -91,9 +91,14 @@ class QuoteSerializer(StockSerializer):
         return str(limits.lower) if limits else None
 
 
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).upper())
+
+
 class StockListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    market = serializers.ChoiceField(choices=Market.choices, required=False)
+    market = CaseInsensitiveChoiceField(choices=Market.choices, required=False)
 
 
 class CandleQuerySerializer(serializers.Serializer):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "stocking.core",
     "accounts",
     "trading",
@@ -196,6 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc assets come from the sidecar package's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- StocKing domain settings (KRX rules and the virtual-cash policy)
@@ -234,6 +239,13 @@ SELL_TAX_RATES = {
 }
 PRICE_LIMIT_RATE = Decimal(env.str("PRICE_LIMIT_RATE", default="0.30"))
 MAX_ORDER_QUANTITY = env.int("MAX_ORDER_QUANTITY", default=1_000_000)
+# --- market engine (run_market: price simulator, matching engine, day roll)
+MARKET_ENGINE_INTERVAL = env.float("MARKET_ENGINE_INTERVAL", default=2.0)  # seconds between ticks
+# Simulated seconds per real second: σ per tick = daily σ × sqrt(interval × speed-up / 23,400 s).
+# 10 makes prices visibly move every few ticks without pinning them to the ±30% limits within a day.
+SIMULATOR_SPEEDUP = env.float("SIMULATOR_SPEEDUP", default=10.0)
+# Weight of the shared market factor in each stock's shock (0: independent, 1: all move as one).
+SIMULATOR_MARKET_WEIGHT = env.float("SIMULATOR_MARKET_WEIGHT", default=0.5)
 
 # --- PortOne (payments; used by the payments app)
 PORTONE_STORE_ID = env.str("PORTONE_STORE_ID", default="")

@@ -77,3 +77,10 @@ def test_database_uri_is_accepted_as_an_alias():
         text=True,
     )
     assert result.stdout.split() == ["django.db.backends.mysql", "stocking"], result.stderr
+
+
+@pytest.mark.django_db
+def test_docs_load_their_assets_from_our_own_static_files(client):
+    html = client.get("/docs").content.decode() + client.get("/redoc").content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn." not in html and "jsdelivr" not in html

@@ -9,9 +9,10 @@ from portfolio.models import Balance, CashLedgerEntry
 def balance_get(*, user: User) -> Balance:
     balance = Balance.objects.filter(user=user).first()
     if balance is None:
-        from portfolio.services import balance_open
+        from portfolio.services.ledger import balance_open_once
 
-        balance = balance_open(user=user)
+        balance_open_once(user=user)
+        balance = Balance.objects.get(user=user)
     return balance
 
 

@@ -4,7 +4,7 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from accounts.models import User
@@ -35,9 +35,17 @@ def balance_lock(*, user: User) -> Balance:
     balance = Balance.objects.select_for_update().filter(user=user).first()
     if balance is None:
         # A user created outside sign-up (createsuperuser, admin): open it now, under the same rules.
-        balance = balance_open(user=user)
-        balance = Balance.objects.select_for_update().get(pk=balance.pk)
+        balance_open_once(user=user)
+        balance = Balance.objects.select_for_update().get(user=user)
     return balance
+
+
+def balance_open_once(*, user: User) -> None:
+    """Open the balance unless a concurrent transaction just did (the unique user column decides)."""
+    try:
+        balance_open(user=user)
+    except IntegrityError:
+        pass
 
 
 def ledger_post(

@@ -209,28 +209,14 @@ DAILY_DEPOSIT_LIMIT = Decimal(env.str("DAILY_DEPOSIT_LIMIT", default="10000000")
 ENFORCE_MARKET_HOURS = env.bool("ENFORCE_MARKET_HOURS", default=False)
 MARKET_OPEN_TIME = env.str("MARKET_OPEN_TIME", default="09:00")
 MARKET_CLOSE_TIME = env.str("MARKET_CLOSE_TIME", default="15:30")
-# KRX closing days beyond weekends (ISO dates); extend via MARKET_HOLIDAYS="2027-01-01,...".
-MARKET_HOLIDAYS = env.list(
-    "MARKET_HOLIDAYS",
-    default=[
-        "2026-01-01",
-        "2026-02-16",
-        "2026-02-17",
-        "2026-02-18",
-        "2026-03-02",
-        "2026-05-01",
-        "2026-05-05",
-        "2026-05-25",
-        "2026-06-03",
-        "2026-08-17",
-        "2026-09-24",
-        "2026-09-25",
-        "2026-10-05",
-        "2026-10-09",
-        "2026-12-25",
-        "2026-12-31",
-    ],
-)
+# KRX closing days beyond weekends; replace via MARKET_HOLIDAYS="2027-01-01,...".
+KRX_HOLIDAYS = """
+    2025-01-01 2025-01-27 2025-01-28 2025-01-29 2025-01-30 2025-03-03 2025-05-01 2025-05-05 2025-05-06
+    2025-06-03 2025-06-06 2025-08-15 2025-10-03 2025-10-06 2025-10-07 2025-10-08 2025-10-09 2025-12-25
+    2025-12-31 2026-01-01 2026-02-16 2026-02-17 2026-02-18 2026-03-02 2026-05-01 2026-05-05 2026-05-25
+    2026-06-03 2026-08-17 2026-09-24 2026-09-25 2026-10-05 2026-10-09 2026-12-25 2026-12-31
+""".split()
+MARKET_HOLIDAYS = env.list("MARKET_HOLIDAYS", default=KRX_HOLIDAYS)
 COMMISSION_RATE = Decimal(env.str("COMMISSION_RATE", default="0.00015"))
 SELL_TAX_RATES = {
     "KOSPI": Decimal(env.str("SELL_TAX_RATE_KOSPI", default="0.0020")),

@@ -1,5 +1,6 @@
 """The only code that changes a user's cash: every change is a ledger entry under the balance row lock."""
 
+import contextlib
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -42,10 +43,8 @@ def balance_lock(*, user: User) -> Balance:
 
 def balance_open_once(*, user: User) -> None:
     """Open the balance unless a concurrent transaction just did (the unique user column decides)."""
-    try:
+    with contextlib.suppress(IntegrityError):
         balance_open(user=user)
-    except IntegrityError:
-        pass
 
 
 def ledger_post(
@@ -115,12 +114,12 @@ def balance_deposit(*, user: User, amount: Decimal) -> CashLedgerEntry:
     _validate_amount(amount)
     # Lock before summing today's deposits so two concurrent deposits cannot both fit under the cap.
     balance = balance_lock(user=user)
-    already = deposited_today(user=user)
     limit = settings.DAILY_DEPOSIT_LIMIT
-    if already + amount > limit:
+    remaining = max(limit - deposited_today(user=user), ZERO)
+    if amount > remaining:
         raise DepositLimitExceeded(
-            f"Deposits are limited to {limit:,.0f} won a day; {max(limit - already, ZERO):,.0f} won left today.",
-            extra={"remaining_today": str(max(limit - already, ZERO))},
+            f"Deposits are limited to {limit:,.0f} won a day; {remaining:,.0f} won left today.",
+            extra={"remaining_today": f"{remaining:.2f}"},
         )
     return ledger_post(balance=balance, kind=LedgerKind.DEPOSIT, amount=amount, memo="Virtual deposit")
 

@@ -38,7 +38,7 @@ def test_deposits_are_capped_per_day(auth_client, user, settings):
     response = auth_client.post("/api/v1/balance/deposit", {"amount": "300001"}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "deposit_limit_exceeded"
-    assert response.json()["remaining_today"] == "300000"
+    assert response.json()["remaining_today"] == "300000.00"
     assert auth_client.post("/api/v1/balance/deposit", {"amount": "300000"}, format="json").status_code == 201
     assert Balance.objects.get(user=user).cash == D("11000000")
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from stocking.core.views import healthz
@@ -11,6 +12,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Until the server-rendered pages land, the front door is the interactive API documentation.
+    path("", RedirectView.as_view(url="/docs", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

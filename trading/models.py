@@ -23,6 +23,15 @@ class Market(models.TextChoices):
     KONEX = "KONEX", "KONEX"
 
 
+TRADABLE = Q(is_listed=True, is_halted=False, current_price__isnull=False)
+
+
+class StockQuerySet(models.QuerySet):
+    def tradable(self) -> "StockQuerySet":
+        """Listed, not halted and priced: the stocks that move, fill and accept orders."""
+        return self.filter(TRADABLE)
+
+
 class Stock(models.Model):
     code = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", "Six digits.")])
     name = models.CharField(max_length=100, db_index=True)
@@ -41,6 +50,8 @@ class Stock(models.Model):
     is_listed = models.BooleanField(default=True)
     is_halted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StockQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -84,3 +84,8 @@ def test_docs_load_their_assets_from_our_own_static_files(client):
     html = client.get("/docs").content.decode() + client.get("/redoc").content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html and "jsdelivr" not in html
+
+
+def test_front_door_leads_to_the_api_docs(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/docs"

@@ -126,7 +126,7 @@ def match_orders(*, stock_codes: list[str] | None = None, now: datetime | None =
     result = MatchResult(market_open=clock.is_open)
     if not clock.is_open:
         return result
-    stocks = Stock.objects.filter(is_listed=True, is_halted=False, current_price__isnull=False)
+    stocks = Stock.objects.tradable()
     if stock_codes is not None:
         stocks = stocks.filter(code__in=stock_codes)
     for stock_id, price in stocks.order_by("code").values_list("id", "current_price"):

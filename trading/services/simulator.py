@@ -219,7 +219,7 @@ def _apply_moves(*, moves: list[PriceMove], now: datetime) -> list[PriceMove]:
 def simulatable_stocks() -> list[Stock]:
     """Listed, not halted, priced stocks in code order (the order the random stream is drawn in)."""
     return list(
-        Stock.objects.filter(is_listed=True, is_halted=False, current_price__isnull=False)
+        Stock.objects.tradable()
         .only(
             "id",
             "code",

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, Sum
 from accounts.models import User
 from portfolio.audit import run_audit
 from portfolio.models import Balance, CashLedgerEntry, Position
-from trading.models import Execution, Order, OrderStatus, PriceBar, Stock
+from trading.models import TRADABLE, Execution, Order, OrderStatus, PriceBar, Stock
 
 VIOLATIONS_SHOWN = 20
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
         stocks = Stock.objects.aggregate(
             total=Count("id"),
-            tradable=Count("id", filter=Q(is_listed=True, is_halted=False, current_price__isnull=False)),
+            tradable=Count("id", filter=TRADABLE),
             halted=Count("id", filter=Q(is_halted=True)),
             delisted=Count("id", filter=Q(is_listed=False)),
         )

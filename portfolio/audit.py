@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 
 from portfolio.models import Balance, CashLedgerEntry, Position
 from trading.models import OPEN_STATUSES, Execution, Order, OrderSide
@@ -26,8 +26,10 @@ def _check_cash(report: AuditReport) -> None:
     ledger_sums = dict(
         CashLedgerEntry.objects.values_list("user_id").annotate(total=Sum("amount")).values_list("user_id", "total")
     )
-    last_ids = CashLedgerEntry.objects.values("user_id").annotate(last=Max("id")).values_list("last", flat=True)
-    last_after = dict(CashLedgerEntry.objects.filter(id__in=list(last_ids)).values_list("user_id", "balance_after"))
+    newest = CashLedgerEntry.objects.filter(user_id=OuterRef("user_id")).order_by("-id").values("balance_after")[:1]
+    last_after = dict(
+        Balance.objects.annotate(last=Subquery(newest)).filter(last__isnull=False).values_list("user_id", "last")
+    )
     open_buys = dict(
         Order.objects.filter(side=OrderSide.BUY, status__in=OPEN_STATUSES)
         .values_list("user_id")
@@ -100,10 +102,9 @@ def _check_orders(report: AuditReport) -> None:
     filled_by_executions = dict(
         Execution.objects.values_list("order_id").annotate(total=Sum("quantity")).values_list("order_id", "total")
     )
+    has_executions = Exists(Execution.objects.filter(order_id=OuterRef("pk")))
     orders = list(
-        Order.objects.filter(Q(filled_quantity__gt=0) | Q(id__in=list(filled_by_executions))).values_list(
-            "id", "filled_quantity", "quantity"
-        )
+        Order.objects.filter(Q(filled_quantity__gt=0) | has_executions).values_list("id", "filled_quantity", "quantity")
     )
     report.checks["filled_orders"] = len(orders)
     for order_id, filled, quantity in orders:

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from accounts.models import User
 from portfolio.models import Balance, CashLedgerEntry, LedgerKind
 from stocking.core.clock import SEOUL, local_now
-from stocking.core.db import atomic_with_retry
+from stocking.core.db import atomic_with_retry, require_transaction
 from stocking.core.exceptions import DepositLimitExceeded, InsufficientFunds, InvalidAmount
 from stocking.core.money import ZERO, is_whole_won
 
@@ -32,7 +32,7 @@ def balance_lock(*, user: User) -> Balance:
     Every money path of one user takes this lock first (after the order row, if any), so the
     user's cash, reservations and positions change one transaction at a time.
     """
-    assert transaction.get_connection().in_atomic_block, "balance_lock needs a transaction"
+    require_transaction("balance_lock")
     balance = Balance.objects.select_for_update().filter(user=user).first()
     if balance is None:
         # A user created outside sign-up (createsuperuser, admin): open it now, under the same rules.

@@ -6,16 +6,15 @@ locks are always taken order → balance → position and concurrent orders cann
 
 from decimal import Decimal
 
-from django.db import transaction
-
 from accounts.models import User
 from portfolio.models import Position
+from stocking.core.db import require_transaction
 from stocking.core.exceptions import InsufficientShares
 from stocking.core.money import round_money
 
 
 def position_lock(*, user: User, stock) -> Position | None:
-    assert transaction.get_connection().in_atomic_block, "position_lock needs a transaction"
+    require_transaction("position_lock")
     return Position.objects.select_for_update().filter(user=user, stock=stock).first()
 
 

@@ -46,3 +46,12 @@ def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def require_transaction(what: str) -> None:
+    """Refuse to take row locks outside a transaction: the lock would be released at once.
+
+    An explicit check rather than `assert`, which `python -O` strips.
+    """
+    if not connection.in_atomic_block:
+        raise AssertionError(f"{what} must run inside transaction.atomic()")

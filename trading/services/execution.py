@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from portfolio.models import LedgerKind
@@ -13,6 +12,7 @@ from portfolio.services import (
     position_apply_buy,
     position_apply_sell,
 )
+from stocking.core.db import require_transaction
 from trading import krx
 from trading.models import Execution, Order, OrderSide, OrderStatus
 
@@ -23,7 +23,7 @@ def order_execute(*, order: Order, quantity: int, price: Decimal) -> Execution:
     The caller holds the order row lock inside a transaction; this takes the balance lock and then
     the position lock, the fixed order every money path uses.
     """
-    assert transaction.get_connection().in_atomic_block, "order_execute needs the caller's transaction"
+    require_transaction("order_execute")
     if not order.is_open or not 1 <= quantity <= order.remaining_quantity:
         raise AssertionError(f"cannot fill {quantity} of {order}")
 

@@ -15,7 +15,9 @@ from stocking.core.money import round_money
 
 def position_lock(*, user: User, stock) -> Position | None:
     require_transaction("position_lock")
-    return Position.objects.select_for_update().filter(user=user, stock=stock).first()
+    # order_by("pk"): the default ordering (stock__code) would JOIN the stock, and MySQL would then
+    # lock the stock row too, serializing every trader of that stock and deadlocking the simulator.
+    return Position.objects.select_for_update().filter(user=user, stock=stock).order_by("pk").first()
 
 
 def shares_reserve(*, user: User, stock, quantity: int) -> Position:

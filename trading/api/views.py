@@ -6,12 +6,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stocking.core.exceptions import ApplicationError
+from stocking.core.exceptions import StockNotTradable
 from trading import selectors
 from trading.api import serializers as s
 from trading.models import Stock
 from trading.services import order_cancel, order_modify, order_place
-from trading.services.orders import UnknownStock
+from trading.services.orders import UnknownStock, validate_limit_price
 from trading.sessions import market_clock
 
 ERRORS = {
@@ -157,11 +157,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         stock = Stock.objects.filter(code=query.validated_data["stock"]).first()
         if stock is None:
             raise UnknownStock()
-        if stock.current_price is None and query.validated_data.get("price") is None:
-            raise ApplicationError("This stock has no price yet; give ?price=.")
-        result = selectors.orderable(
-            user=request.user, stock=stock, side=query.validated_data["side"], price=query.validated_data.get("price")
-        )
+        if stock.current_price is None:
+            raise StockNotTradable(f"{stock.name} ({stock.code}) has no price yet.")
+        price = query.validated_data.get("price")
+        if price is not None:
+            validate_limit_price(stock, price)  # the same tick and limit rules an order would meet
+        result = selectors.orderable(user=request.user, stock=stock, side=query.validated_data["side"], price=price)
         return Response(s.OrderableSerializer(result).data)
 
 

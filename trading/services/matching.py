@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError
+from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 
 from stocking.core.db import atomic_with_retry
@@ -133,7 +133,7 @@ def match_orders(*, stock_codes: list[str] | None = None, now: datetime | None =
         for order_id in crossing_order_ids(stock_id=stock_id, price=price, trading_date=clock.trading_date):
             try:
                 fill = order_fill_if_crossed(order_id=order_id, trading_date=clock.trading_date)
-            except (ApplicationError, IntegrityError, AssertionError):
+            except (ApplicationError, DatabaseError, AssertionError):
                 logger.exception("matching: order %s could not be settled; it stays open", order_id)
                 result.failed_order_ids.append(order_id)
                 continue

@@ -219,6 +219,9 @@ def order_modify(
         raise OrderNotModifiable(
             f"Order {order.pk} is {order.status} {order.order_type}; only open limit orders can change."
         )
+    if order.time_in_force == TimeInForce.DAY and order.trading_date < market_clock().trading_date:
+        # Its trading day is over; it only waits for the engine to expire it.
+        raise OrderNotModifiable(f"Order {order.pk} was a DAY order for {order.trading_date}, which has ended.")
     if quantity is None and limit_price is None:
         raise InvalidOrder("Give a new quantity, limit_price or both.")
     new_quantity = order.quantity if quantity is None else quantity

@@ -284,3 +284,27 @@ class TestCancelAndModify:
             order_modify(user=user, order_id=order.pk, quantity=6)
         assert Position.objects.get(user=user).reserved_quantity == 5
         assert_books_balance()
+
+
+def test_a_day_order_from_an_ended_trading_day_cannot_be_modified(user, stock):
+    import datetime
+
+    order = place(user, order_type="limit", limit_price="60000", quantity=1)
+    Order.objects.filter(pk=order.pk).update(trading_date=datetime.date(2020, 1, 2))
+    with pytest.raises(OrderNotModifiable):
+        order_modify(user=user, order_id=order.pk, limit_price=D("70000"))
+    order.refresh_from_db()
+    assert order.is_open and not order.executions.exists()
+
+
+def test_position_lock_does_not_join_the_stock_row(user, stock):
+    """MySQL locks every joined row of a SELECT ... FOR UPDATE; the position lock must stay on its table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portfolio.services.positions import position_lock
+
+    place(user, quantity=1)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        position_lock(user=user, stock=stock)
+    assert "trading_stock" not in queries.captured_queries[-1]["sql"]

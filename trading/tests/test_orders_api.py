@@ -234,3 +234,20 @@ class TestOrderable:
     )
     def test_bad_queries(self, auth_client, stock, query, status):
         assert auth_client.get(f"{ORDERS}/orderable?{query}").status_code == status
+
+
+class TestOrderableEdges:
+    def test_a_stock_without_a_price_is_409_not_a_500(self, auth_client):
+        StockFactory(code="123456", current_price=None, previous_close=None)
+        response = auth_client.get(f"{ORDERS}/orderable?stock=123456&side=buy&price=1000")
+        assert response.status_code == 409
+        assert response.json()["code"] == "stock_not_tradable"
+
+    @pytest.mark.parametrize(
+        ("price", "code"),
+        [("999999999000", "price_out_of_limit"), ("100000", "price_out_of_limit"), ("70050", "invalid_tick_size")],
+    )
+    def test_price_must_meet_the_order_rules(self, auth_client, stock, price, code):
+        response = auth_client.get(f"{ORDERS}/orderable?stock=005930&side=sell&price={price}")
+        assert response.status_code == 400
+        assert response.json()["code"] == code

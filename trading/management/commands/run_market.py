@@ -119,12 +119,13 @@ class Command(BaseCommand):
                 close_old_connections()
             try:
                 moved = 0
+                # Roll first: the first tick of a new day must price against the new day's limits.
+                expired = self._roll().expired
                 if not options["no_simulate"]:
                     # --interval 0 (as fast as possible) still simulates a normal tick's worth of time.
                     simulated = interval or settings.MARKET_ENGINE_INTERVAL
                     moved = market_tick(rng=rng, interval_seconds=simulated).moved
                 matched = match_orders()
-                expired = self._roll().expired
             except DatabaseError:
                 # A database outage must not kill the engine; the next tick tries again.
                 logger.exception("run_market: tick %d failed", totals.ticks)

@@ -1,6 +1,7 @@
 """Check every money invariant across all users. Aggregate queries only: cost is a few scans, not N+1."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -118,12 +119,26 @@ def _check_orders(report: AuditReport) -> None:
         report.violations.append(f"order {order_id}: {status} but still holds a reservation")
 
 
+AuditCheck = Callable[[AuditReport], None]
+_extra_checks: list[AuditCheck] = []
+
+
+def register_check(check: AuditCheck) -> AuditCheck:
+    """Add an invariant check from an app that sits above portfolio (payments), called from its
+    AppConfig.ready(): portfolio must not import the apps that depend on it."""
+    if check not in _extra_checks:
+        _extra_checks.append(check)
+    return check
+
+
 def run_audit() -> AuditReport:
     """Every invariant money must keep; an empty `violations` list means the books balance."""
     report = AuditReport()
     _check_cash(report)
     _check_shares(report)
     _check_orders(report)
+    for check in _extra_checks:
+        check(report)
     report.checks["ledger_entries"] = CashLedgerEntry.objects.count()
     report.checks["executions"] = Execution.objects.count()
     return report

@@ -10,7 +10,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "show_on_leaderboard")
     search_fields = ("username", "email")
     list_select_related = ("balance",)
-    fieldsets = DjangoUserAdmin.fieldsets + (("StocKing", {"fields": ("show_on_leaderboard",)}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        ("StocKing", {"fields": ("display_name", "show_on_leaderboard", "language")}),
+    )
 
     @admin.display(description="cash", ordering="balance__cash")
     def cash(self, user: User):

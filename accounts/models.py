@@ -2,14 +2,26 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
+class Language(models.TextChoices):
+    KOREAN = "ko", "한국어"
+    ENGLISH = "en", "English"
+
+
 class User(AbstractUser):
     """StocKing's user. Custom from the first migration so fields can be added without a table swap."""
 
     email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(max_length=30, blank=True, help_text="Shown on the leaderboard.")
     show_on_leaderboard = models.BooleanField(default=False)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.KOREAN)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def public_name(self) -> str:
+        """The name others see: never the username, which is a login credential."""
+        return self.display_name or f"투자자 #{self.pk}"

@@ -122,6 +122,19 @@ class OrderStatus(models.TextChoices):
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED)
 
 
+class CancelReason(models.TextChoices):
+    """Why an order was closed without filling completely (null while it is open or once filled)."""
+
+    USER = "user", "Cancelled by the user"
+    EXPIRED = "expired", "Expired at the end of its day"
+    IOC_UNFILLED = "ioc_unfilled", "IOC remainder"
+    FOK_UNFILLED = "fok_unfilled", "FOK could not fill"
+    OCO = "oco", "The other order of its OCO pair settled"
+    VI_ACTIVE = "vi_active", "Volatility interruption"
+    RESET = "reset", "Account reset"
+    STAFF = "staff", "Cancelled by staff"
+
+
 class Order(TimeStampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="orders")
@@ -141,6 +154,7 @@ class Order(TimeStampedModel):
     # NULL, not "", so any number of orders without an id pass the per-user unique constraint.
     client_order_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     reject_reason = models.CharField(max_length=200, blank=True)
+    cancel_reason = models.CharField(max_length=16, choices=CancelReason.choices, null=True, blank=True)  # noqa: DJ001
     trading_date = models.DateField(help_text="The trading day a DAY order lives for.")
     closed_at = models.DateTimeField(null=True, blank=True)
 

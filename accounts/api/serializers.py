@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Language, User
 
 
 class RegisterInputSerializer(serializers.Serializer):
@@ -36,8 +36,16 @@ class RegisterInputSerializer(serializers.Serializer):
 class UserOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ("id", "username", "email", "date_joined", "show_on_leaderboard")
+        fields = ("id", "username", "email", "date_joined", "display_name", "show_on_leaderboard", "language")
         read_only_fields = fields
+
+
+class ProfileInputSerializer(serializers.Serializer):
+    """The only fields a user may change about themselves; anything else in the body is ignored."""
+
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=30, trim_whitespace=True)
+    show_on_leaderboard = serializers.BooleanField(required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
 class LogoutInputSerializer(serializers.Serializer):

@@ -7,8 +7,13 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.api.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
-from accounts.services import user_register
+from accounts.api.serializers import (
+    LogoutInputSerializer,
+    ProfileInputSerializer,
+    RegisterInputSerializer,
+    UserOutputSerializer,
+)
+from accounts.services import user_register, user_update_profile
 
 
 class RegisterView(APIView):
@@ -75,3 +80,15 @@ class MeView(APIView):
     @extend_schema(responses={200: UserOutputSerializer}, summary="The current user", tags=["auth"])
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(
+        request=ProfileInputSerializer,
+        responses={200: UserOutputSerializer},
+        summary="Change your display name, leaderboard opt-in or language (nothing else)",
+        tags=["auth"],
+    )
+    def patch(self, request):
+        data = ProfileInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_update_profile(user=request.user, **data.validated_data)
+        return Response(UserOutputSerializer(user).data)

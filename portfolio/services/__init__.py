@@ -1,4 +1,5 @@
 from portfolio.services.ledger import (
+    balance_adjust,
     balance_deposit,
     balance_lock,
     balance_open,
@@ -10,6 +11,7 @@ from portfolio.services.ledger import (
 from portfolio.services.positions import position_apply_buy, position_apply_sell, shares_release, shares_reserve
 
 __all__ = [
+    "balance_adjust",
     "balance_deposit",
     "balance_lock",
     "balance_open",

@@ -133,3 +133,22 @@ def balance_withdraw(*, user: User, amount: Decimal) -> CashLedgerEntry:
     if amount > balance.available_cash:
         raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
     return ledger_post(balance=balance, kind=LedgerKind.WITHDRAWAL, amount=-amount, memo="Virtual withdrawal")
+
+
+@atomic_with_retry
+def balance_adjust(*, user: User, amount: Decimal, reason: str, staff_user: User) -> CashLedgerEntry:
+    """A staff correction: a signed amount with a required reason, recorded with who made it."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidAmount("An adjustment needs a reason.")
+    if amount == 0 or not is_whole_won(amount):
+        raise InvalidAmount("An adjustment is a non-zero whole number of won.")
+    # Lock so the correction cannot take cash an order is reserving at the same moment.
+    balance = balance_lock(user=user)
+    return ledger_post(
+        balance=balance,
+        kind=LedgerKind.ADJUSTMENT,
+        amount=amount,
+        created_by=staff_user,
+        memo=reason[:255],
+    )

@@ -6,7 +6,9 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
 from portfolio.models import Balance, CashLedgerEntry, LedgerKind
+from portfolio.services import balance_adjust
 from portfolio.tests.helpers import assert_books_balance
+from stocking.core.exceptions import InsufficientFunds, InvalidAmount
 from trading.services import order_place
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +92,28 @@ def test_a_user_made_outside_sign_up_gets_a_balance_with_the_grant(client, setti
 def test_anonymous_gets_401(api_client, db):
     assert api_client.get("/api/v1/balance").status_code == 401
     assert api_client.post("/api/v1/balance/deposit", {"amount": "1"}, format="json").status_code == 401
+
+
+class TestStaffAdjustment:
+    def test_adjust_writes_an_adjustment_entry_with_the_staff_user_and_reason(self, user):
+        staff = UserFactory(is_staff=True)
+        entry = balance_adjust(user=user, amount=D("-2500"), reason=" duplicate grant ", staff_user=staff)
+        assert (entry.kind, entry.amount, entry.created_by, entry.memo) == (
+            "adjustment",
+            D("-2500"),
+            staff,
+            "duplicate grant",
+        )
+        assert Balance.objects.get(user=user).cash == D("9997500")
+        assert_books_balance()
+
+    @pytest.mark.parametrize(("amount", "reason"), [("100", ""), ("100", "   "), ("0", "x"), ("10.5", "x")])
+    def test_adjust_refuses_no_reason_zero_or_fractional_amounts(self, user, amount, reason):
+        with pytest.raises(InvalidAmount):
+            balance_adjust(user=user, amount=D(amount), reason=reason, staff_user=user)
+        assert Balance.objects.get(user=user).cash == D("10000000")
+
+    def test_adjust_cannot_take_more_than_the_available_cash(self, user):
+        with pytest.raises(InsufficientFunds):
+            balance_adjust(user=user, amount=D("-10000001"), reason="x", staff_user=user)
+        assert_books_balance()

@@ -219,6 +219,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "tax",
             "client_order_id",
             "reject_reason",
+            "cancel_reason",
             "trading_date",
             "created_at",
             "updated_at",

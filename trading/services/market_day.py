@@ -17,7 +17,7 @@ from django.utils import timezone
 from stocking.core.clock import SEOUL
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
-from trading.models import OPEN_STATUSES, Order, OrderStatus, PriceBar, Stock, TimeInForce
+from trading.models import OPEN_STATUSES, CancelReason, Order, OrderStatus, PriceBar, Stock, TimeInForce
 from trading.services.orders import order_close
 from trading.sessions import market_clock
 
@@ -81,7 +81,7 @@ def order_expire(*, order_id: int, trading_date: date) -> bool:
     if order is None:
         return False
     reason = f"DAY order expired at the end of {order.trading_date}."
-    order_close(order=order, status=OrderStatus.EXPIRED, reason=reason)
+    order_close(order=order, status=OrderStatus.EXPIRED, cancel_reason=CancelReason.EXPIRED, reason=reason)
     return True
 
 

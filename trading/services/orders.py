@@ -21,7 +21,7 @@ from stocking.core.exceptions import (
     StockNotTradable,
 )
 from trading import krx
-from trading.models import Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
+from trading.models import CancelReason, Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
 from trading.services.execution import order_execute
 from trading.sessions import market_clock
 
@@ -187,14 +187,23 @@ def _release_reservation(order: Order, balance: Balance) -> None:
         order.reserved_quantity = 0
 
 
-def order_close(*, order: Order, status: str, reason: str = "") -> Order:
+def order_close(*, order: Order, status: str, cancel_reason: str, reason: str = "") -> Order:
     """Cancel or expire a locked open order, releasing its reservation."""
     _release_reservation(order, balance_lock(user=order.user))
     order.status = status
+    order.cancel_reason = cancel_reason
     order.reject_reason = reason[:200]
     order.closed_at = timezone.now()
     order.save(
-        update_fields=["status", "reject_reason", "closed_at", "reserved_cash", "reserved_quantity", "updated_at"]
+        update_fields=[
+            "status",
+            "cancel_reason",
+            "reject_reason",
+            "closed_at",
+            "reserved_cash",
+            "reserved_quantity",
+            "updated_at",
+        ]
     )
     return order
 
@@ -206,7 +215,8 @@ def order_cancel(*, user: User | None, order_id: int, reason: str = "") -> Order
     order = _order_lock(user=user, order_id=order_id)
     if not order.is_open:
         raise OrderNotCancellable(f"Order {order.pk} is {order.status} and can no longer be cancelled.")
-    return order_close(order=order, status=OrderStatus.CANCELLED, reason=reason)
+    cancel_reason = CancelReason.USER if user is not None else CancelReason.STAFF
+    return order_close(order=order, status=OrderStatus.CANCELLED, cancel_reason=cancel_reason, reason=reason)
 
 
 @atomic_with_retry

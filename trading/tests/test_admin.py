@@ -121,6 +121,7 @@ def test_cancel_action_cancels_open_orders_and_releases_their_reservations(admin
         book[key].refresh_from_db()
         assert book[key].status == status
     assert book["resting_buy"].reject_reason == "Cancelled by staff (staff)"
+    assert book["resting_buy"].cancel_reason == "staff"
     assert Balance.objects.get(user=trader).reserved_cash == 0
     assert Position.objects.get(user=trader).reserved_quantity == 0
     assert_books_balance()

@@ -46,6 +46,7 @@ def test_day_roll_expires_day_orders_and_releases_every_reservation(stock):
         assert order.status == OrderStatus.EXPIRED
         assert (order.reserved_cash, order.reserved_quantity) == (ZERO, 0)
         assert order.closed_at is not None and "expired" in order.reject_reason
+        assert order.cancel_reason == "expired"
     balance = Balance.objects.get(user=buyer)
     assert (balance.cash, balance.reserved_cash) == (cash_before, ZERO)
     position = Position.objects.get(user=seller)

@@ -26,6 +26,7 @@ class TestPlaceOrder:
         assert response.status_code == 201, response.json()
         body = response.json()
         assert body["status"] == "filled"
+        assert body["cancel_reason"] is None
         assert body["stock"] == "005930"
         assert body["average_fill_price"] == "70000.00"
         assert body["fee"] == "105.00"
@@ -100,6 +101,7 @@ class TestOrderLifecycle:
         response = auth_client.post(f"{ORDERS}/{order['id']}/cancel")
         assert response.status_code == 200
         assert response.json()["status"] == "cancelled"
+        assert response.json()["cancel_reason"] == "user"
         again = auth_client.post(f"{ORDERS}/{order['id']}/cancel")
         assert again.status_code == 409
         assert again.json()["code"] == "order_not_cancellable"

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from portfolio.models import Balance, CashLedgerEntry, Position
+from portfolio.models import CAPITAL_KINDS, AccountReset, Balance, CashLedgerEntry, LedgerKind, Position
 from trading.models import OPEN_STATUSES, Execution, Order, OrderSide
 
 ZERO = Decimal("0")
@@ -65,8 +66,11 @@ def _check_shares(report: AuditReport) -> None:
         .values_list("user_id", "stock_id", "total")
     )
     net_filled: dict[tuple[int, int], int] = defaultdict(int)
+    # A reset removes positions without fills: only the fills after a user's last reset count.
+    reset_floor = AccountReset.objects.filter(user_id=OuterRef("user_id")).order_by("-id").values("last_execution_id")
     for user_id, stock_id, bought, sold in (
-        Execution.objects.values_list("user_id", "stock_id")
+        Execution.objects.filter(id__gt=Coalesce(Subquery(reset_floor[:1]), 0))
+        .values_list("user_id", "stock_id")
         .annotate(
             bought=Sum("quantity", filter=Q(side=OrderSide.BUY), default=0),
             sold=Sum("quantity", filter=Q(side=OrderSide.SELL), default=0),
@@ -97,6 +101,31 @@ def _check_shares(report: AuditReport) -> None:
     for key, quantity in reserved_by_orders.items():
         if key not in held and quantity:
             report.violations.append(f"user {key[0]} stock {key[1]}: open sells hold {quantity} shares of no position")
+
+
+def _check_capital(report: AuditReport) -> None:
+    """net_capital == the last reset's cash (or 0) + every capital movement since it; every reset
+    entry belongs to a reset record."""
+    last = AccountReset.objects.filter(user_id=OuterRef("user_id")).order_by("-id")
+    flows = dict(
+        CashLedgerEntry.objects.filter(
+            kind__in=CAPITAL_KINDS, id__gt=Coalesce(Subquery(last.values("last_ledger_entry_id")[:1]), 0)
+        )
+        .values_list("user_id")
+        .annotate(total=Sum("amount"))
+        .values_list("user_id", "total")
+    )
+    rows = Balance.objects.annotate(base=Subquery(last.values("cash_after")[:1])).values_list(
+        "user_id", "net_capital", "base"
+    )
+    for user_id, net_capital, base in rows:
+        expected = (base or ZERO) + flows.get(user_id, ZERO)
+        if net_capital != expected:
+            report.violations.append(f"user {user_id}: net capital {net_capital} != capital moved in {expected}")
+    orphans = CashLedgerEntry.objects.filter(kind=LedgerKind.RESET, account_reset__isnull=True)
+    for entry_id, user_id in orphans.values_list("id", "user_id"):
+        report.violations.append(f"user {user_id}: reset ledger entry {entry_id} without its reset record")
+    report.checks["resets"] = AccountReset.objects.count()
 
 
 def _check_orders(report: AuditReport) -> None:
@@ -136,6 +165,7 @@ def run_audit() -> AuditReport:
     report = AuditReport()
     _check_cash(report)
     _check_shares(report)
+    _check_capital(report)
     _check_orders(report)
     for check in _extra_checks:
         check(report)

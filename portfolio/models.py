@@ -14,6 +14,11 @@ class Balance(models.Model):
     cash = models.DecimalField(**MONEY, default=Decimal("0"))
     reserved_cash = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Held by open buy orders.")
     currency = models.CharField(max_length=3, default="KRW")
+    net_capital = models.DecimalField(
+        **MONEY,
+        default=Decimal("0"),
+        help_text="Capital put in since the last reset: grant + deposits + top-ups − withdrawals − refunds.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -42,6 +47,21 @@ class LedgerKind(models.TextChoices):
     FEE = "fee", "Fee"
     TAX = "tax", "Tax"
     ADJUSTMENT = "adjustment", "Adjustment"
+    RESET = "reset", "Account reset"
+
+
+# Money the user put in or took out, as opposed to trading results: a deposit must never look like
+# profit. Staff adjustments correct the books, so they count as capital too.
+CAPITAL_KINDS = frozenset(
+    {
+        LedgerKind.INITIAL_GRANT,
+        LedgerKind.DEPOSIT,
+        LedgerKind.WITHDRAWAL,
+        LedgerKind.TOPUP,
+        LedgerKind.REFUND,
+        LedgerKind.ADJUSTMENT,
+    }
+)
 
 
 class CashLedgerEntry(models.Model):
@@ -104,3 +124,48 @@ class Position(models.Model):
     @property
     def available_quantity(self) -> int:
         return self.quantity - self.reserved_quantity
+
+
+class AccountReset(models.Model):
+    """One "start over": open orders cancelled, positions removed, cash set back to the capital the
+    user really paid for. The ids mark where the new account's history begins; nothing is deleted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="account_resets")
+    created_at = models.DateTimeField(auto_now_add=True)
+    cash_before = models.DecimalField(**MONEY)
+    cash_after = models.DecimalField(**MONEY)
+    orders_cancelled = models.PositiveIntegerField(default=0)
+    positions_removed = models.PositiveIntegerField(default=0)
+    # The newest ledger entry and execution of the old account: later ones belong to the new one.
+    last_ledger_entry_id = models.BigIntegerField(default=0)
+    last_execution_id = models.BigIntegerField(default=0)
+    ledger_entry = models.OneToOneField(
+        CashLedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="account_reset"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="reset_user_newest_idx")]
+
+    def __str__(self) -> str:
+        return f"reset of {self.user} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PortfolioSnapshot(models.Model):
+    """A user's value at the end of a trading day: one point of the equity curve."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="snapshots")
+    date = models.DateField()
+    cash = models.DecimalField(**MONEY)
+    holdings_value = models.DecimalField(**MONEY)
+    total_value = models.DecimalField(**MONEY)
+    net_capital = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "date"]
+        constraints = [models.UniqueConstraint(fields=["user", "date"], name="snapshot_unique_user_date")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.date} {self.total_value}"

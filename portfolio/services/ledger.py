@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from accounts.models import User
-from portfolio.models import Balance, CashLedgerEntry, LedgerKind
+from portfolio.models import CAPITAL_KINDS, Balance, CashLedgerEntry, LedgerKind
 from stocking.core.clock import SEOUL, local_now
 from stocking.core.db import atomic_with_retry, require_transaction
 from stocking.core.exceptions import DepositLimitExceeded, InsufficientFunds, InvalidAmount
@@ -65,7 +65,11 @@ def ledger_post(
     if new_cash < balance.reserved_cash:
         raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
     balance.cash = new_cash
-    balance.save(update_fields=["cash", "updated_at"])
+    fields = ["cash", "updated_at"]
+    if kind in CAPITAL_KINDS:
+        balance.net_capital += amount
+        fields.append("net_capital")
+    balance.save(update_fields=fields)
     return CashLedgerEntry.objects.create(
         user_id=balance.user_id,
         kind=kind,

@@ -76,3 +76,15 @@ def position_apply_sell(*, user: User, stock, quantity: int, proceeds: Decimal) 
     position.realized_pnl += realized
     position.save()
     return realized
+
+
+def positions_clear(*, user: User) -> int:
+    """Remove every position of the user (an account reset). Open sells must be closed first."""
+    require_transaction("positions_clear")
+    # Lock so no fill can add to a position while it is being removed.
+    positions = list(Position.objects.select_for_update().filter(user=user).order_by("pk"))
+    for position in positions:
+        if position.reserved_quantity:
+            raise AssertionError(f"{position} still has {position.reserved_quantity} shares held by open sells")
+    Position.objects.filter(pk__in=[p.pk for p in positions]).delete()
+    return len(positions)

@@ -29,3 +29,11 @@ def to_decimal(value) -> Decimal:
 
 def is_whole_won(amount: Decimal) -> bool:
     return amount == amount.to_integral_value()
+
+
+def rate_percent(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """`numerator / denominator` in percent with two decimals (as quotes show change rates); None
+    when there is nothing to divide by."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(CENT, rounding=ROUND_HALF_UP)

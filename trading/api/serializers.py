@@ -251,3 +251,16 @@ class OrderableSerializer(serializers.Serializer):
     upper_limit = serializers.DecimalField(**PRICE)
     commission_rate = serializers.DecimalField(max_digits=8, decimal_places=6)
     sell_tax_rate = serializers.DecimalField(max_digits=8, decimal_places=6)
+
+
+class ResetInputSerializer(serializers.Serializer):
+    confirm = serializers.CharField(required=False, allow_blank=True, help_text='Must be exactly "RESET".')
+
+
+class ResetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    cash_before = serializers.DecimalField(max_digits=18, decimal_places=2)
+    cash_after = serializers.DecimalField(max_digits=18, decimal_places=2)
+    orders_cancelled = serializers.IntegerField()
+    positions_removed = serializers.IntegerField()

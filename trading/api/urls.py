@@ -10,5 +10,6 @@ router.register("executions", views.ExecutionViewSet, basename="execution")
 
 urlpatterns = [
     path("market/clock", views.MarketClockView.as_view(), name="market-clock"),
+    path("account/reset", views.AccountResetView.as_view(), name="account-reset"),
     *router.urls,
 ]

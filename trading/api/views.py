@@ -12,6 +12,7 @@ from trading.api import serializers as s
 from trading.models import Stock
 from trading.services import order_cancel, order_modify, order_place
 from trading.services.orders import UnknownStock, validate_limit_price
+from trading.services.reset import account_reset
 from trading.sessions import market_clock
 
 ERRORS = {
@@ -180,3 +181,22 @@ class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.execution_list(user=self.request.user, stock=self.request.query_params.get("stock", ""))
+
+
+class AccountResetView(APIView):
+    throttle_scope = "orders"
+
+    @extend_schema(
+        request=s.ResetInputSerializer,
+        responses={
+            200: s.ResetSerializer,
+            400: OpenApiResponse(description='Without {"confirm": "RESET"}: `reset_not_confirmed`.'),
+        },
+        summary="Start over: cancel open orders, remove positions, cash back to the grant plus paid top-ups",
+        tags=["portfolio"],
+    )
+    def post(self, request):
+        data = s.ResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reset = account_reset(user=request.user, confirm=data.validated_data.get("confirm", ""))
+        return Response(s.ResetSerializer(reset).data)

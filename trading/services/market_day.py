@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db import IntegrityError
-from django.db.models import Q, QuerySet
+from django.db import DatabaseError, IntegrityError
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from portfolio.services.snapshots import snapshots_write
 from stocking.core.clock import SEOUL
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
@@ -36,6 +37,7 @@ class DayRollResult:
     expired_order_ids: list[int] = field(default_factory=list)
     rolled_stock_ids: list[int] = field(default_factory=list)
     failed_order_ids: list[int] = field(default_factory=list)
+    snapshots: int = 0
 
     @property
     def expired(self) -> int:
@@ -153,7 +155,14 @@ def market_day_roll(*, now: datetime | None = None) -> DayRollResult:
         except (ApplicationError, IntegrityError, AssertionError):
             logger.exception("day roll: order %s could not be expired; it stays open", order_id)
             result.failed_order_ids.append(order_id)
+    finished_day = stocks_to_roll(trading_date=trading_date).aggregate(day=Max("trading_date"))["day"]
     for stock_id in stocks_to_roll(trading_date=trading_date).values_list("id", flat=True):
         if stock_roll(stock_id=stock_id, trading_date=trading_date):
             result.rolled_stock_ids.append(stock_id)
+    if result.rolled_stock_ids and finished_day is not None:
+        # The finished day's closing value of every account: one point of each equity curve.
+        try:
+            result.snapshots = snapshots_write(on=finished_day)
+        except DatabaseError:
+            logger.exception("day roll: snapshots for %s could not be written", finished_day)
     return result

@@ -1,0 +1,171 @@
+"""What a user's account is worth now: cash plus every position at the current price."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from portfolio.models import Balance, Position
+from portfolio.selectors.cash import balance_get
+from stocking.core.money import ZERO, rate_percent
+from trading.models import Execution
+
+UNCLASSIFIED_SECTOR = "기타"
+
+
+@dataclass(frozen=True)
+class PositionValue:
+    stock_code: str
+    stock_name: str
+    market: str
+    sector: str
+    quantity: int
+    available_quantity: int
+    average_price: Decimal
+    cost_basis: Decimal
+    current_price: Decimal
+    previous_close: Decimal
+    market_value: Decimal
+    unrealized_pnl: Decimal
+    unrealized_pnl_rate: Decimal | None
+    weight: Decimal | None
+    day_change: Decimal
+    day_change_rate: Decimal | None
+    realized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class PortfolioValue:
+    as_of: datetime
+    cash: Decimal
+    reserved_cash: Decimal
+    available_cash: Decimal
+    holdings_value: Decimal
+    total_value: Decimal
+    total_cost: Decimal
+    unrealized_pnl: Decimal
+    unrealized_pnl_rate: Decimal | None
+    realized_pnl: Decimal
+    day_change: Decimal
+    day_change_rate: Decimal | None
+    net_capital: Decimal
+    total_pnl: Decimal
+    total_return_rate: Decimal | None
+    positions: list[PositionValue]
+
+
+def _price_now(position: Position) -> Decimal:
+    # A stock that lost its quote (delisted without a price) is carried at what it cost.
+    stock = position.stock
+    return stock.current_price if stock.current_price is not None else position.average_price
+
+
+def _value_position(position: Position, total_value: Decimal) -> PositionValue:
+    stock = position.stock
+    price = _price_now(position)
+    previous = stock.previous_close or price
+    market_value = price * position.quantity
+    unrealized = market_value - position.cost_basis
+    day_change = (price - previous) * position.quantity
+    return PositionValue(
+        stock_code=stock.code,
+        stock_name=stock.name,
+        market=stock.market,
+        sector=stock.sector or UNCLASSIFIED_SECTOR,
+        quantity=position.quantity,
+        available_quantity=position.available_quantity,
+        average_price=position.average_price,
+        cost_basis=position.cost_basis,
+        current_price=price,
+        previous_close=previous,
+        market_value=market_value,
+        unrealized_pnl=unrealized,
+        unrealized_pnl_rate=rate_percent(unrealized, position.cost_basis),
+        weight=rate_percent(market_value, total_value),
+        day_change=day_change,
+        day_change_rate=rate_percent(day_change, market_value - day_change),
+        realized_pnl=position.realized_pnl,
+    )
+
+
+def position_list(*, user: User) -> list[Position]:
+    return list(Position.objects.filter(user=user).select_related("stock").order_by("stock__code"))
+
+
+def realized_pnl_total(*, user: User, after_execution_id: int = 0) -> Decimal:
+    """Realized P/L summed from the fills themselves, so closed (deleted) positions still count."""
+    total = Execution.objects.filter(user=user, id__gt=after_execution_id).aggregate(total=Sum("realized_pnl"))
+    return total["total"] or ZERO
+
+
+def portfolio_value(*, user: User, balance: Balance | None = None) -> PortfolioValue:
+    """Cash, holdings at current prices, P/L and per-position figures; three queries whatever the size."""
+    balance = balance or balance_get(user=user)
+    positions = position_list(user=user)
+    holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
+    total_value = balance.cash + holdings
+    values = [_value_position(p, total_value) for p in positions]
+    total_cost = sum((p.cost_basis for p in positions), ZERO)
+    unrealized = holdings - total_cost
+    day_change = sum((v.day_change for v in values), ZERO)
+    total_pnl = total_value - balance.net_capital
+    return PortfolioValue(
+        as_of=timezone.now(),
+        cash=balance.cash,
+        reserved_cash=balance.reserved_cash,
+        available_cash=balance.available_cash,
+        holdings_value=holdings,
+        total_value=total_value,
+        total_cost=total_cost,
+        unrealized_pnl=unrealized,
+        unrealized_pnl_rate=rate_percent(unrealized, total_cost),
+        realized_pnl=realized_pnl_total(user=user),
+        day_change=day_change,
+        day_change_rate=rate_percent(day_change, total_value - day_change),
+        net_capital=balance.net_capital,
+        total_pnl=total_pnl,
+        total_return_rate=rate_percent(total_pnl, balance.net_capital),
+        positions=values,
+    )
+
+
+@dataclass(frozen=True)
+class Slice:
+    key: str
+    label: str
+    value: Decimal
+    weight: Decimal | None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    total_value: Decimal
+    cash: Slice
+    by_stock: list[Slice]
+    by_sector: list[Slice]
+
+
+def portfolio_allocation(*, user: User) -> Allocation:
+    """Weights by stock and by sector, with cash as its own slice; largest first."""
+    balance = balance_get(user=user)
+    positions = position_list(user=user)
+    holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
+    total = balance.cash + holdings
+    by_stock = [
+        Slice(p.stock.code, p.stock.name, _price_now(p) * p.quantity, rate_percent(_price_now(p) * p.quantity, total))
+        for p in positions
+    ]
+    sectors: dict[str, Decimal] = {}
+    for position in positions:
+        sector = position.stock.sector or UNCLASSIFIED_SECTOR
+        sectors[sector] = sectors.get(sector, ZERO) + _price_now(position) * position.quantity
+    by_sector = [Slice(name, name, value, rate_percent(value, total)) for name, value in sectors.items()]
+    return Allocation(
+        total_value=total,
+        cash=Slice("cash", "현금", balance.cash, rate_percent(balance.cash, total)),
+        by_stock=sorted(by_stock, key=lambda s: (-s.value, s.key)),
+        by_sector=sorted(by_sector, key=lambda s: (-s.value, s.key)),
+    )

@@ -168,6 +168,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1200/min"),
         "auth": env.str("THROTTLE_AUTH", default="30/min"),
         "orders": env.str("THROTTLE_ORDERS", default="300/min"),
+        "payments": env.str("THROTTLE_PAYMENTS", default="30/min"),
     },
     "EXCEPTION_HANDLER": "stocking.core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -201,6 +202,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Orders and payments both have a `status` field with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "trading.models.OrderStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+    },
 }
 
 # --- StocKing domain settings (KRX rules and the virtual-cash policy)
@@ -239,6 +245,18 @@ PORTONE_CHANNEL_KEY = env.str("PORTONE_CHANNEL_KEY", default="")
 PORTONE_V1_API_KEY = env.str("PORTONE_V1_API_KEY", default="")
 PORTONE_V1_API_SECRET = env.str("PORTONE_V1_API_SECRET", default="")
 PORTONE_API_URL = env.str("PORTONE_API_URL", default="https://api.iamport.kr/")
+if not PORTONE_API_URL.endswith("/"):
+    # The iamport client appends paths such as "payments/..." to it verbatim.
+    raise ImproperlyConfigured("PORTONE_API_URL must end with '/'")
+# The local PortOne server (`manage.py portone_sandbox`) lets anyone "pay" for nothing: never in production.
+PORTONE_SANDBOX = env.bool("PORTONE_SANDBOX", default=False)
+if IS_PRODUCTION and PORTONE_SANDBOX:
+    raise ImproperlyConfigured("PORTONE_SANDBOX must be off when PYTHON_ENV=production")
+PORTONE_TIMEOUT = env.float("PORTONE_TIMEOUT", default=10.0)  # seconds, for every call to PortOne
+PAYMENT_MIN_AMOUNT = Decimal(env.str("PAYMENT_MIN_AMOUNT", default="1000"))  # KRW per top-up
+PAYMENT_MAX_AMOUNT = Decimal(env.str("PAYMENT_MAX_AMOUNT", default="1000000"))
+PAYMENT_AMOUNT_STEP = Decimal(env.str("PAYMENT_AMOUNT_STEP", default="1000"))
+VIRTUAL_CASH_PER_KRW = Decimal(env.str("VIRTUAL_CASH_PER_KRW", default="1"))
 
 LOGGING = {
     "version": 1,

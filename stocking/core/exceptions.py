@@ -91,6 +91,62 @@ class PaymentMismatch(ApplicationError):
     default_message = "The paid amount does not match the prepared payment."
 
 
+class PaymentNotPaid(ApplicationError):
+    code = "payment_not_paid"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = "PortOne does not report this payment as paid."
+
+
+class PaymentNotFound(ApplicationError):
+    code = "payment_not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+    default_message = "No such payment."
+
+
+class PaymentAmountOutOfRange(ApplicationError):
+    code = "payment_amount_out_of_range"
+    default_message = "The top-up amount is below the minimum or above the maximum."
+
+
+class PaymentAmountNotOnStep(ApplicationError):
+    code = "payment_amount_not_on_step"
+    default_message = "The top-up amount must be a multiple of the top-up step."
+
+
+class PaymentNotRefundable(ApplicationError):
+    code = "payment_not_refundable"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = "This payment cannot be refunded (not credited, or nothing left to refund)."
+
+
+class PaymentGatewayError(ApplicationError):
+    """PortOne answered something we cannot use (bad credentials, malformed reply): retrying will not help
+    until an operator looks."""
+
+    code = "payment_gateway_error"
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_message = "The payment gateway gave an unusable answer."
+
+
+class PaymentGatewayUnavailable(ApplicationError):
+    """PortOne is down, slow or unreachable: the same request can be retried later."""
+
+    code = "payment_gateway_unavailable"
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = "The payment gateway is unavailable; try again later."
+
+
+class PaymentGatewayRejected(ApplicationError):
+    code = "payment_gateway_rejected"
+    status_code = status.HTTP_409_CONFLICT
+    default_message = "The payment gateway refused the request."
+
+
+class PaymentsNotConfigured(PaymentGatewayUnavailable):
+    code = "payments_not_configured"
+    default_message = "Top-ups are not configured on this server."
+
+
 def _error_body(detail, code: str) -> dict:
     return {"detail": str(detail), "code": code}
 

@@ -1,0 +1,145 @@
+import logging
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.api import serializers as s
+from payments.models import Payment, PaymentStatus
+from payments.selectors import payment_get, payment_list
+from payments.services import UnknownMerchantUid, payment_complete, payment_prepare, payment_sync
+
+logger = logging.getLogger(__name__)
+
+GATEWAY_ERRORS = {
+    502: OpenApiResponse(
+        description="PortOne gave an unusable answer (e.g. refused credentials): `payment_gateway_error`."
+    ),
+    503: OpenApiResponse(description="PortOne is down or too slow; retry later: `payment_gateway_unavailable`."),
+}
+
+
+def _prepared(payment: Payment, user) -> dict:
+    return {
+        "id": payment.pk,
+        "merchant_uid": payment.merchant_uid,
+        "amount": payment.amount,
+        "virtual_amount": payment.virtual_amount,
+        "currency": payment.currency,
+        "name": payment.name,
+        "pay_method": "card",
+        "store_id": settings.PORTONE_STORE_ID,
+        "channel_key": settings.PORTONE_CHANNEL_KEY,
+        "buyer_name": user.get_full_name() or user.display_name or user.get_username(),
+        "buyer_email": user.email,
+        "sandbox": settings.PORTONE_SANDBOX,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=PaymentStatus.values)],
+        summary="Your top-ups, newest first",
+        tags=["payments"],
+    ),
+    retrieve=extend_schema(
+        responses={200: s.PaymentDetailSerializer, 404: OpenApiResponse(description="Not yours, or no such payment.")},
+        summary="One of your top-ups with its refunds",
+        tags=["payments"],
+    ),
+)
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.PaymentSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_throttles(self):
+        self.throttle_scope = "payments" if self.request.method == "POST" else None
+        return super().get_throttles()
+
+    def get_queryset(self):
+        status_filter = self.request.query_params.get("status", "")
+        return payment_list(user=self.request.user, status=status_filter if status_filter in PaymentStatus else "")
+
+    def retrieve(self, request, pk=None):
+        return Response(s.PaymentDetailSerializer(payment_get(user=request.user, payment_id=int(pk))).data)
+
+    @extend_schema(
+        request=s.PrepareInputSerializer,
+        responses={
+            201: s.PreparedPaymentSerializer,
+            400: OpenApiResponse(
+                description="Bad amount: `invalid`, `invalid_amount`, `payment_amount_out_of_range`, "
+                "`payment_amount_not_on_step`."
+            ),
+            **GATEWAY_ERRORS,
+        },
+        summary="Start a top-up: registers the amount with PortOne and returns what its browser SDK needs",
+        tags=["payments"],
+    )
+    @action(detail=False, methods=["post"])
+    def prepare(self, request):
+        data = s.PrepareInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = payment_prepare(user=request.user, amount=data.validated_data["amount"])
+        return Response(
+            s.PreparedPaymentSerializer(_prepared(payment, request.user)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=s.CompleteInputSerializer,
+        responses={
+            200: OpenApiResponse(s.PaymentDetailSerializer, description="Credited, now or earlier."),
+            404: OpenApiResponse(description="`payment_not_found`: not your order, or PortOne has no such imp_uid."),
+            409: OpenApiResponse(
+                description="`payment_amount_mismatch` (cancelled at PortOne, under review) or `payment_not_paid`."
+            ),
+            **GATEWAY_ERRORS,
+        },
+        summary="Finish a top-up after PortOne's window: verified with PortOne, credited exactly once",
+        tags=["payments"],
+    )
+    @action(detail=False, methods=["post"])
+    def complete(self, request):
+        data = s.CompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = payment_complete(user=request.user, **data.validated_data)
+        return Response(s.PaymentDetailSerializer(payment_get(user=request.user, payment_id=payment.pk)).data)
+
+
+class PortOneWebhookView(APIView):
+    """PortOne's server-to-server notification. Anonymous and CSRF-exempt (no session authentication):
+    the body is only a hint, the payment is fetched from PortOne again."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request={
+            "application/json": s.WebhookInputSerializer,
+            "application/x-www-form-urlencoded": s.WebhookInputSerializer,
+        },
+        responses={
+            200: OpenApiResponse(
+                s.WebhookResultSerializer, description="Processed, or safely ignored (not our order)."
+            ),
+            400: OpenApiResponse(description="No imp_uid."),
+            404: OpenApiResponse(description="PortOne does not know this imp_uid (a forged notification)."),
+            **GATEWAY_ERRORS,
+        },
+        summary="PortOne webhook: {imp_uid, merchant_uid, status}, JSON or form",
+        tags=["payments"],
+    )
+    def post(self, request):
+        data = s.WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            payment_sync(imp_uid=data.validated_data["imp_uid"])
+        except UnknownMerchantUid:
+            # Real PortOne payment, someone else's order (a shared store id): acknowledge so it stops retrying.
+            logger.info("webhook for foreign payment %s ignored", data.validated_data["imp_uid"])
+            return Response(s.WebhookResultSerializer({"result": "ignored"}).data)
+        return Response(s.WebhookResultSerializer({"result": "processed"}).data)

@@ -1,0 +1,52 @@
+import re
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+
+from payments.services import payment_sync_stale
+
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(value: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([smhd])", value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 30s, 10m, 2h or 1d")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-check stale `ready` payments and the review queue with PortOne, which sends no webhook when a "
+        "payment fails or the browser is closed. Credits what PortOne reports paid (once), closes what it "
+        "never saw after --abandon-after, retries blocked refunds. Exits 1 if PortOne could not be asked."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=duration, default="10m", help="Age of a stale ready payment.")
+        parser.add_argument(
+            "--abandon-after", type=duration, default="1d", help="Close ready payments PortOne never saw after this."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="List what would be checked; ask nobody.")
+
+    def handle(self, *args, **options):
+        outcomes = payment_sync_stale(
+            older_than=options["older_than"], abandon_after=options["abandon_after"], dry_run=options["dry_run"]
+        )
+        verbosity = options["verbosity"]
+        errors = [outcome for outcome in outcomes if outcome.error]
+        for outcome in outcomes:
+            uid = outcome.payment.merchant_uid
+            if outcome.error:
+                self.stderr.write(self.style.ERROR(f"{uid}: {outcome.error}"))
+            elif options["dry_run"] and verbosity >= 1:
+                self.stdout.write(f"{uid}: {outcome.before} (would check)")
+            elif outcome.before != outcome.after or verbosity >= 2:
+                self.stdout.write(f"{uid}: {outcome.before} → {outcome.after}")
+        changed = sum(outcome.before != outcome.after for outcome in outcomes)
+        summary = f"{len(outcomes)} payment(s) checked, {changed} changed, {len(errors)} error(s)"
+        if options["dry_run"]:
+            summary = f"dry run: {len(outcomes)} payment(s) would be checked"
+        if errors:
+            raise CommandError(summary)
+        self.stdout.write(self.style.SUCCESS(summary))

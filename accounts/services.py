@@ -22,7 +22,9 @@ DISPLAY_NAME_MAX_LENGTH = User._meta.get_field("display_name").max_length
 
 def user_register(*, username: str, email: str, password: str) -> User:
     """Create a user with a validated password and open their virtual balance with the initial grant."""
-    from portfolio.services import balance_open  # accounts sits below portfolio; import at call time
+    # accounts sits below portfolio and watchlist; import at call time
+    from portfolio.services import balance_open
+    from watchlist.services import watchlist_create_default
 
     user = User(username=username, email=User.objects.normalize_email(email))
     validate_password(password, user=user)
@@ -31,6 +33,7 @@ def user_register(*, username: str, email: str, password: str) -> User:
         with transaction.atomic():
             user.save()
             balance_open(user=user)
+            watchlist_create_default(user=user)
     except IntegrityError as exc:
         # Two sign-ups raced past the serializer's uniqueness check; the unique index decided.
         raise UsernameTaken("A user with that username or email already exists.") from exc

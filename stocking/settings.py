@@ -231,6 +231,8 @@ SELL_TAX_RATES = {
 }
 PRICE_LIMIT_RATE = Decimal(env.str("PRICE_LIMIT_RATE", default="0.30"))
 MAX_ORDER_QUANTITY = env.int("MAX_ORDER_QUANTITY", default=1_000_000)
+WATCHLIST_MAX_LISTS = env.int("WATCHLIST_MAX_LISTS", default=20)
+WATCHLIST_MAX_ITEMS = env.int("WATCHLIST_MAX_ITEMS", default=200)
 # --- market engine (run_market: price simulator, matching engine, day roll)
 MARKET_ENGINE_INTERVAL = env.float("MARKET_ENGINE_INTERVAL", default=2.0)  # seconds between ticks
 # Simulated seconds per real second: σ per tick = daily σ × sqrt(interval × speed-up / 23,400 s).

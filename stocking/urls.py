@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("trading.api.urls")),
     path("", include("portfolio.api.urls")),
+    path("", include("watchlist.api.urls")),
     path("", include("payments.api.urls")),
 ]
 

@@ -18,4 +18,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return user_register(username=kwargs["username"], email=kwargs["email"], password=kwargs["password"])
+        user = user_register(
+            username=kwargs.pop("username"), email=kwargs.pop("email"), password=kwargs.pop("password")
+        )
+        if kwargs:  # profile or staff flags: set after sign-up, as an admin or the profile page would
+            for name, value in kwargs.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(kwargs))
+        return user

@@ -19,6 +19,21 @@ class WholeWonField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+def price_change(stock: Stock) -> str | None:
+    """Won change from the previous close, as every quote shows it."""
+    if stock.current_price is None or not stock.previous_close:
+        return None
+    return str(stock.current_price - stock.previous_close)
+
+
+def price_change_rate(stock: Stock) -> str | None:
+    """Percent change from the previous close, two decimals (e.g. "-1.25")."""
+    if stock.current_price is None or not stock.previous_close:
+        return None
+    rate = (stock.current_price - stock.previous_close) * 100 / stock.previous_close
+    return str(rate.quantize(Decimal("0.01")))
+
+
 class StockSerializer(serializers.ModelSerializer):
     price = serializers.DecimalField(source="current_price", read_only=True, **PRICE)
     change = serializers.SerializerMethodField()
@@ -42,16 +57,11 @@ class StockSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_change(self, stock: Stock) -> str | None:
-        if stock.current_price is None or not stock.previous_close:
-            return None
-        return str(stock.current_price - stock.previous_close)
+        return price_change(stock)
 
     def get_change_rate(self, stock: Stock) -> str | None:
         """Percent change from the previous close, two decimals (e.g. "-1.25")."""
-        if stock.current_price is None or not stock.previous_close:
-            return None
-        rate = (stock.current_price - stock.previous_close) * 100 / stock.previous_close
-        return str(rate.quantize(Decimal("0.01")))
+        return price_change_rate(stock)
 
 
 class QuoteSerializer(StockSerializer):

@@ -104,7 +104,7 @@ class Command(BaseCommand):
         if result.rolled and self.verbosity >= 1:
             self.stdout.write(
                 f"Trading day {result.trading_date}: {result.expired} DAY orders expired, "
-                f"{result.rolled} stocks rolled."
+                f"{result.rolled} stocks rolled, {result.snapshots} portfolio snapshots written."
             )
         return result
 

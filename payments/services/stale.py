@@ -35,8 +35,10 @@ def payment_resync(*, payment: Payment, abandon_after: timedelta | None = None) 
         else:
             data = gateway.find_by_merchant_uid(merchant_uid=payment.merchant_uid)
     except PaymentNotFound:
-        if payment.imp_uid or abandon_after is None or payment.created_at >= timezone.now() - abandon_after:
+        if payment.imp_uid:
             raise
+        if abandon_after is None or payment.created_at >= timezone.now() - abandon_after:
+            return payment  # not paid yet: the window may still be open
         # Conditional: a callback that credited it meanwhile keeps it.
         Payment.objects.filter(pk=payment.pk, status=PaymentStatus.READY, imp_uid__isnull=True).update(
             status=PaymentStatus.FAILED,

@@ -39,6 +39,5 @@ def topups(user) -> list[D]:
 
 
 def refunds(user) -> list[D]:
-    return list(
-        CashLedgerEntry.objects.filter(user=user, kind=LedgerKind.REFUND).order_by("id").values_list("amount", flat=True)
-    )
+    entries = CashLedgerEntry.objects.filter(user=user, kind=LedgerKind.REFUND).order_by("id")
+    return list(entries.values_list("amount", flat=True))

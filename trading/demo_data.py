@@ -45,6 +45,8 @@ class DemoUser:
     email: str
     password: str
     orders: tuple[DemoOrder, ...]
+    display_name: str = ""
+    watching: tuple[str, ...] = ()  # codes on the default watchlist
 
 
 KOSPI, KOSDAQ = Market.KOSPI, Market.KOSDAQ
@@ -133,6 +135,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
             DemoOrder("035720", BUY, LIMIT, budget="600000", limit_offset="-0.08"),
             DemoOrder("005930", SELL, LIMIT, quantity=5, limit_offset="0.12"),
         ),
+        display_name="데모투자자",
+        watching=("005930", "000660", "035720", "373220", "207940"),
     ),
     DemoUser(
         "jiwoo",
@@ -145,6 +149,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
             DemoOrder("017670", BUY, budget="800000"),
             DemoOrder("033780", BUY, budget="800000"),
         ),
+        display_name="배당왕지우",
+        watching=("105560", "055550", "033780"),
     ),
     DemoUser(
         "minjun",
@@ -159,6 +165,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
             DemoOrder("328130", SELL, quantity=5),
             DemoOrder("028300", BUY, LIMIT, budget="500000", limit_offset="-0.10"),
         ),
+        display_name="바이오민준",
+        watching=("196170", "028300", "086520"),
     ),
 )
 

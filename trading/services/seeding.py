@@ -7,6 +7,7 @@ The random walk is float arithmetic by nature; every price leaving it goes throu
 onto the KRX tick grid (trading.krx) before it becomes a Decimal in the database.
 """
 
+import contextlib
 import math
 import random
 from collections.abc import Sequence
@@ -18,14 +19,14 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from accounts.models import User
-from accounts.services import user_register
+from accounts.services import user_register, user_update_profile
 from portfolio.models import Balance, Position
 from stocking.core.exceptions import ApplicationError
 from trading import krx
 from trading.demo_data import DemoOrder, DemoStock, DemoUser
 from trading.models import OPEN_STATUSES, Order, OrderSide, OrderType, PriceBar, Stock
 from trading.services.market_day import daily_bar_start
-from trading.services.orders import PlacedOrder, order_place, stock_get_tradable, stock_price_limits
+from trading.services.orders import PlacedOrder, UnknownStock, order_place, stock_get_tradable, stock_price_limits
 from trading.sessions import current_trading_date, is_trading_day
 
 BAR_BATCH_SIZE = 1000
@@ -290,6 +291,20 @@ def demo_order_place(*, user: User, spec: DemoOrder) -> PlacedOrder | None:
     )
 
 
+def _watch(*, user: User, codes: Sequence[str]) -> None:
+    """Put the demo stocks on the user's first watchlist, skipping those already there."""
+    # watchlist depends on trading; only this demo seeding reaches back up, at call time.
+    from watchlist.models import Watchlist
+    from watchlist.services import AlreadyInWatchlist, watchlist_add_stock
+
+    watchlist = Watchlist.objects.filter(user=user).order_by("position", "id").first()
+    if watchlist is None:
+        return
+    for code in codes:
+        with contextlib.suppress(AlreadyInWatchlist, UnknownStock):
+            watchlist_add_stock(user=user, watchlist_id=watchlist.pk, stock_code=code)
+
+
 def demo_users_seed(*, users: Sequence[DemoUser]) -> UserSeedResult:
     """Register the demo users that are missing and place their demo orders (each its own transaction).
 
@@ -304,6 +319,10 @@ def demo_users_seed(*, users: Sequence[DemoUser]) -> UserSeedResult:
             result.skipped.append(f"{demo.username}: an unrelated account has this username; left alone")
             continue
         (result.created if created else result.found).append(demo.username)
+        if created:
+            # On the leaderboard under a display name, as a real user would choose to be.
+            user_update_profile(user=user, display_name=demo.display_name, show_on_leaderboard=True)
+        _watch(user=user, codes=demo.watching)
         for spec in demo.orders:
             label = f"{demo.username} {spec.side} {spec.code}"
             try:

@@ -29,7 +29,9 @@ def seed(*args: str) -> str:
 
 
 def row_counts() -> dict[str, int]:
-    models = (Stock, PriceBar, User, Order, Execution, CashLedgerEntry, Position, Balance)
+    from watchlist.models import WatchlistItem
+
+    models = (Stock, PriceBar, User, Order, Execution, CashLedgerEntry, Position, Balance, WatchlistItem)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -101,6 +103,17 @@ def test_demo_users_hold_positions_bought_through_real_orders_and_their_ledger_s
     # minjun's partial sell realized P/L and paid the sell tax.
     assert CashLedgerEntry.objects.filter(user__username="minjun", kind="tax").exists()
     assert_books_balance()
+
+
+def test_demo_users_are_on_the_leaderboard_and_watch_some_stocks():
+    from watchlist.models import WatchlistItem
+
+    seed()
+    seed()
+    demo = User.objects.get(username="demo")
+    assert (demo.display_name, demo.show_on_leaderboard) == ("데모투자자", True)
+    watched = WatchlistItem.objects.filter(watchlist__user=demo).order_by("position")
+    assert list(watched.values_list("stock__code", flat=True)) == list(DEMO_USERS[0].watching)
 
 
 def test_second_run_creates_nothing():

@@ -8,8 +8,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY requirements.txt .
+COPY requirements.txt requirements-security.txt ./
 RUN pip install -r requirements.txt
+# Second step: a requests with the security fixes, over the version iamport-rest-client pins.
+RUN pip install -r requirements-security.txt
 
 COPY . .
 RUN python manage.py collectstatic --noinput --verbosity 0 \

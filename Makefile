@@ -3,13 +3,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5100
+SANDBOX_PORT ?= 5110
 
 .PHONY: setup run migrate test lint schema audit clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# requirements-security.txt is a second step on purpose: it replaces the requests that
+# iamport-rest-client pins with one that has the security fixes (pip warns about the pin).
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-security.txt
 	touch $@
 
 setup: $(VENV)/.installed
@@ -18,12 +22,17 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 # Sets up the database, loads the demo universe and users, then serves on :$(PORT) with the
-# market simulator and matching engine running beside gunicorn. Ctrl-C stops both.
+# market simulator and matching engine running beside gunicorn, and the local PortOne sandbox on
+# :$(SANDBOX_PORT) so top-ups complete offline. Ctrl-C stops them all.
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "StocKing on http://127.0.0.1:$(PORT)/  (API docs: /docs, log in as demo / stocking-demo)"
 	trap 'kill 0' INT TERM EXIT; \
+	export PORTONE_SANDBOX=true PORTONE_API_URL=http://127.0.0.1:$(SANDBOX_PORT)/ PORTONE_STORE_ID=imp-sandbox \
+	       PORTONE_V1_API_KEY=sandbox-key PORTONE_V1_API_SECRET=sandbox-secret; \
+	$(PY) manage.py portone_sandbox --port $(SANDBOX_PORT) \
+	       --webhook-url http://127.0.0.1:$(PORT)/api/v1/payments/webhook & \
 	$(PY) manage.py run_market --interval 2 & \
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 0.0.0.0:$(PORT) stocking.wsgi
 

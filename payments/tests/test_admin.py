@@ -1,0 +1,148 @@
+"""Back office: the review queue, search, read-only rows, and the refund / re-sync actions through the
+services; non-staff get nothing, and the changelist costs the same queries for any number of rows."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_complete, payment_sync
+from payments.tests.helpers import console_cancel, gateway_status, paid, prepared, refunds, topups
+from portfolio.tests.helpers import assert_books_balance
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:payments_payment_changelist")
+
+
+def staff_client(*, superuser: bool = True, perms: tuple[str, ...] = ()) -> tuple[Client, object]:
+    staff = UserFactory(username="staff" if superuser else "viewer")
+    staff.is_staff, staff.is_superuser = True, superuser
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    for codename in perms:
+        staff.user_permissions.add(Permission.objects.get(codename=codename))
+    client = Client()
+    client.force_login(staff)
+    return client, staff
+
+
+@pytest.fixture
+def admin_http() -> Client:
+    return staff_client()[0]
+
+
+def credited(user, amount: str = "10000") -> Payment:
+    payment, imp_uid = paid(user, amount)
+    return payment_complete(user=user, imp_uid=imp_uid, merchant_uid=payment.merchant_uid)
+
+
+def act(client: Client, action: str, *payments: Payment):
+    body = {"action": action, "_selected_action": [p.pk for p in payments]}
+    return client.post(CHANGELIST, body, follow=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_review_queue_search_and_change_page(admin_http, user):
+    alice = UserFactory(username="alice")
+    tampered, imp_uid = paid(alice, "10000", paid_amount="10")
+    payment_sync(imp_uid=imp_uid)  # the webhook: cancelled at PortOne, flagged
+    ok = credited(user)
+    prepared(user)
+    queue = admin_http.get(CHANGELIST, {"queue": "review"})
+    assert queue.status_code == 200
+    assert [p.pk for p in queue.context["cl"].result_list] == [tampered.pk]
+    assert "Needs review (1)" in queue.content.decode()
+    by_status = admin_http.get(CHANGELIST, {"status__exact": PaymentStatus.NEEDS_REVIEW})
+    assert [p.pk for p in by_status.context["cl"].result_list] == [tampered.pk]
+    for term, expected in ((ok.merchant_uid, ok.pk), (ok.imp_uid, ok.pk), ("alic", tampered.pk)):
+        found = admin_http.get(CHANGELIST, {"q": term}).context["cl"].result_list
+        assert [p.pk for p in found] == [expected], term
+    page = admin_http.get(reverse("admin:payments_payment_change", args=[ok.pk]))
+    assert page.status_code == 200 and ok.merchant_uid in page.content.decode()
+
+
+def test_payments_cannot_be_added_changed_or_deleted(admin_http, user):
+    payment = credited(user)
+    assert admin_http.get(reverse("admin:payments_payment_add")).status_code == 403
+    assert admin_http.get(reverse("admin:payments_payment_delete", args=[payment.pk])).status_code == 403
+    change = reverse("admin:payments_payment_change", args=[payment.pk])
+    assert admin_http.post(change, {"status": "refunded", "amount": "1"}).status_code == 403
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+
+
+def test_the_changelist_query_count_does_not_grow_with_rows(admin_http, user):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_http.get(CHANGELIST).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        prepared(UserFactory())
+    few = count()
+    for _ in range(6):
+        credited(UserFactory())
+    assert count() == few
+
+
+def test_refund_action_refunds_in_full_through_portone_and_the_ledger(user):
+    client, staff = staff_client()
+    payment = credited(user)
+    untouched = prepared(user)
+    response = act(client, "refund_in_full", payment, untouched)
+    assert "Refunded 1 payment." in messages_of(response)
+    assert any(untouched.merchant_uid in m for m in messages_of(response))  # not credited: refused, listed
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and gateway_status(payment.imp_uid) == "cancelled"
+    assert refunds(user) == [D("-10000")]
+    assert payment.refunds.get().created_by == staff
+    assert_books_balance()
+
+
+def test_resync_action_applies_what_portone_reports(admin_http, user):
+    payment = credited(user)
+    console_cancel(payment.imp_uid, amount=4000)
+    response = act(admin_http, "resync_from_portone", payment)
+    assert f"{payment.merchant_uid}: paid → partially_refunded" in messages_of(response)
+    assert refunds(user) == [D("-4000")]
+    assert_books_balance()
+
+
+def test_resync_action_reports_gateway_errors(admin_http, user, sandbox):
+    payment, _ = paid(user)
+    sandbox.configure({"outage": 503})
+    response = act(admin_http, "resync_from_portone", payment)
+    assert any("unavailable" in m for m in messages_of(response))
+    assert topups(user) == []
+
+
+def test_staff_without_change_permission_see_payments_but_get_no_actions(user):
+    viewer, _ = staff_client(superuser=False, perms=("view_payment",))
+    payment = credited(user)
+    page = viewer.get(CHANGELIST)
+    assert page.status_code == 200
+    assert "refund_in_full" not in page.content.decode() and "resync_from_portone" not in page.content.decode()
+    act(viewer, "refund_in_full", payment)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and refunds(user) == []
+
+
+def test_non_staff_get_nothing(user):
+    payment = credited(user)
+    client = Client()
+    client.force_login(UserFactory(username="mallory"))
+    assert client.get(CHANGELIST).status_code == 302
+    response = client.post(CHANGELIST, {"action": "refund_in_full", "_selected_action": [payment.pk]})
+    assert response.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and refunds(user) == []
+    assert Client().get(CHANGELIST).status_code == 302

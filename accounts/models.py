@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Language(models.TextChoices):
@@ -17,6 +18,13 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # "Alice" and "alice" are one account. MariaDB/MySQL cannot index an expression and skip
+            # these (check W044, silenced there): the columns' case-insensitive collation
+            # (utf8mb4_unicode_ci) already makes their plain unique indexes ignore case.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.username

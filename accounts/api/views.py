@@ -14,6 +14,7 @@ from accounts.api.serializers import (
     UserOutputSerializer,
 )
 from accounts.services import user_register, user_update_profile
+from accounts.tokens import RotatingRefreshSerializer
 
 
 class RegisterView(APIView):
@@ -44,6 +45,7 @@ class TokenView(TokenObtainPairView):
 
 class TokenRefreshRotateView(TokenRefreshView):
     throttle_scope = "auth"
+    serializer_class = RotatingRefreshSerializer
 
     @extend_schema(summary="Exchange a refresh token for a new access and refresh token (rotation)", tags=["auth"])
     def post(self, request, *args, **kwargs):

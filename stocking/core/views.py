@@ -1,6 +1,7 @@
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 
@@ -15,3 +16,9 @@ def healthz(request):
     except DatabaseError as exc:
         return JsonResponse({"status": "error", "database": "unavailable", "detail": str(exc)}, status=503)
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any path under /api/ that no route claims: JSON in the API's error shape, never an HTML page."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404)

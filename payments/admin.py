@@ -1,5 +1,6 @@
 """Back office for top-ups: read-only rows, a `needs_review` work queue (status filter), and actions that
-go through the same services as everything else: a full refund at PortOne and a re-sync from PortOne."""
+go through the same services as everything else: a full refund at PortOne, a re-sync from PortOne, and
+closing an uncredited review item once PortOne holds none of its money."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -7,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from payments.models import Payment, PaymentRefund, PaymentStatus
-from payments.services import payment_refund, payment_resync
+from payments.services import payment_close_review, payment_refund, payment_resync
 from stocking.core.admin import ReadOnlyAdminMixin
 from stocking.core.exceptions import ApplicationError
 
@@ -41,7 +42,7 @@ class NeedsReviewFirstFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Payment]) -> QuerySet[Payment]:
         if self.value() == "review":
-            return queryset.filter(status=PaymentStatus.NEEDS_REVIEW).order_by("updated_at", "pk")
+            return queryset.filter(status=PaymentStatus.NEEDS_REVIEW)
         return queryset
 
 
@@ -67,7 +68,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("user", "credit_entry")
     ordering = ("-created_at", "-id")
     inlines = (PaymentRefundInline,)
-    actions = ("refund_in_full", "resync_from_portone")
+    actions = ("refund_in_full", "resync_from_portone", "close_review")
     fieldsets = (
         (None, {"fields": ("merchant_uid", "imp_uid", "user", "name", "status", "review_reason", "review_note")}),
         ("Money", {"fields": ("amount", "virtual_amount", "refunded_amount", "currency", "credit_entry")}),
@@ -105,3 +106,15 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{payment.merchant_uid}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{payment.merchant_uid}: {before} → {synced.status}")
+
+    @admin.action(
+        description="Close review of selected uncredited payments (nothing left at PortOne)", permissions=["resync"]
+    )
+    def close_review(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        for payment in queryset.order_by("pk"):
+            try:
+                closed = payment_close_review(payment=payment, staff_user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{payment.merchant_uid}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{payment.merchant_uid}: closed as {closed.status}")

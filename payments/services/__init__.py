@@ -7,12 +7,15 @@ from payments.services.checkout import (
     validate_topup_amount,
 )
 from payments.services.refunds import payment_refund
+from payments.services.review import PaymentReviewOpen, payment_close_review
 from payments.services.stale import SyncOutcome, payment_resync, payment_sync_stale
 
 __all__ = [
+    "PaymentReviewOpen",
     "SyncOutcome",
     "UnknownMerchantUid",
     "payment_apply",
+    "payment_close_review",
     "payment_complete",
     "payment_prepare",
     "payment_refund",

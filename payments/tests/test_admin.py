@@ -146,3 +146,25 @@ def test_non_staff_get_nothing(user):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.PAID and refunds(user) == []
     assert Client().get(CHANGELIST).status_code == 302
+
+
+def test_close_review_closes_a_cancelled_tampered_payment_and_refuses_what_portone_still_holds(admin_http, user):
+    cancelled, cancelled_imp = paid(user, "10000", paid_amount="10")
+    payment_sync(imp_uid=cancelled_imp)  # cancelled at PortOne, flagged
+    held, held_imp = paid(user, "10000", paid_amount="20")
+    Payment.objects.filter(pk=held.pk).update(
+        status=PaymentStatus.NEEDS_REVIEW, imp_uid=held_imp, review_reason="amount_mismatch"
+    )  # as if the cancel at PortOne had failed
+    spent = credited(user)
+    Payment.objects.filter(pk=spent.pk).update(status=PaymentStatus.NEEDS_REVIEW, review_reason="cash_unavailable")
+    response = act(admin_http, "close_review", cancelled, held, spent)
+    found = messages_of(response)
+    assert f"{cancelled.merchant_uid}: closed as cancelled" in found
+    assert any(held.merchant_uid in m and "still reports this payment paid" in m for m in found)
+    assert any(spent.merchant_uid in m and "uncredited" in m for m in found)
+    statuses = dict(Payment.objects.values_list("pk", "status"))
+    assert statuses[cancelled.pk] == PaymentStatus.CANCELLED
+    assert statuses[held.pk] == statuses[spent.pk] == PaymentStatus.NEEDS_REVIEW
+    assert "closed by staff" in Payment.objects.get(pk=cancelled.pk).review_note
+    queue = admin_http.get(CHANGELIST, {"queue": "review"}).context["cl"].result_list
+    assert sorted(p.pk for p in queue) == [held.pk, spent.pk]

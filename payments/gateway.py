@@ -76,7 +76,7 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
         # Retry a connect that failed (nothing was sent), never a request that may have reached PortOne.
-        adapter = HTTPAdapter(max_retries=Retry(total=2, connect=2, read=False, status=0, other=0, backoff_factor=0.1))
+        adapter = HTTPAdapter(max_retries=Retry(total=1, connect=1, read=False, status=0, other=0))
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 

@@ -257,7 +257,8 @@ if not PORTONE_API_URL.endswith("/"):
 PORTONE_SANDBOX = env.bool("PORTONE_SANDBOX", default=False)
 if IS_PRODUCTION and PORTONE_SANDBOX:
     raise ImproperlyConfigured("PORTONE_SANDBOX must be off when PYTHON_ENV=production")
-PORTONE_TIMEOUT = env.float("PORTONE_TIMEOUT", default=10.0)  # seconds, for every call to PortOne
+# Seconds per call to PortOne; a verification makes up to four calls, and all must fit in a gunicorn timeout.
+PORTONE_TIMEOUT = env.float("PORTONE_TIMEOUT", default=5.0)
 PAYMENT_MIN_AMOUNT = Decimal(env.str("PAYMENT_MIN_AMOUNT", default="1000"))  # KRW per top-up
 PAYMENT_MAX_AMOUNT = Decimal(env.str("PAYMENT_MAX_AMOUNT", default="1000000"))
 PAYMENT_AMOUNT_STEP = Decimal(env.str("PAYMENT_AMOUNT_STEP", default="1000"))

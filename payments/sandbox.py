@@ -124,7 +124,7 @@ class SandboxState:
             return _not_found("사전 등록된 결제정보가 없습니다.")
         return _ok({"merchant_uid": merchant_uid, "amount": amount})
 
-    def cancel(self, body: dict, *, checksum_required: bool = False) -> Answer:
+    def cancel(self, body: dict) -> Answer:
         with self.lock:
             imp_uid = body.get("imp_uid") or self.latest.get(str(body.get("merchant_uid") or ""))
             payment = self.payments.get(str(imp_uid or ""))

@@ -308,3 +308,23 @@ def test_prepare_and_complete_use_the_payments_throttle(auth_client, monkeypatch
     throttled = auth_client.post("/api/v1/payments/complete", {"imp_uid": "x", "merchant_uid": "y"}, format="json")
     assert throttled.status_code == 429 and throttled.json()["code"] == "throttled"
     assert auth_client.get("/api/v1/payments").status_code == 200  # reads are not in the scope
+
+
+def test_prepare_and_complete_bodies_cannot_set_amounts_status_or_owner(auth_client, user):
+    victim = UserFactory()
+    extra = {
+        "virtual_amount": "99999999",
+        "status": "paid",
+        "user": victim.pk,
+        "credit_entry": 1,
+        "refunded_amount": "0",
+    }
+    response = auth_client.post("/api/v1/payments/prepare", {"amount": 10000, **extra}, format="json")
+    assert response.status_code == 201, response.json()
+    payment = Payment.objects.get(merchant_uid=response.json()["merchant_uid"])
+    assert (payment.user, payment.status, payment.virtual_amount) == (user, "ready", D("10000"))
+    imp_uid = gateway.sandbox_pay(merchant_uid=payment.merchant_uid)
+    body = {"imp_uid": imp_uid, "merchant_uid": payment.merchant_uid, "amount": "99999999", **extra}
+    assert auth_client.post("/api/v1/payments/complete", body, format="json").status_code == 200
+    assert topups(user) == [D("10000")]
+    assert not Payment.objects.filter(user=victim).exists()

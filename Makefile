@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 5100
 SANDBOX_PORT ?= 5110
 
-.PHONY: setup run migrate test lint schema audit clean
+.PHONY: setup run migrate test lint schema audit clean messages
 
 # requirements-security.txt is a second step on purpose: it replaces the requests that
 # iamport-rest-client pins with one that has the security fixes (pip warns about the pin).
@@ -48,6 +48,12 @@ schema: setup
 test: lint schema
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+# After changing page text: refresh the Korean catalog, translate the new entries in
+# locale/ko/LC_MESSAGES/django.po, run it again to compile, and commit both files.
+messages: setup
+	$(PY) manage.py makemessages -l ko --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=var
 
 audit: setup
 	$(PY) manage.py audit_ledger

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from stocking import pages
 from stocking.core.views import api_not_found, healthz
 
 api_v1 = [
@@ -14,8 +14,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    # Until the server-rendered pages land, the front door is the interactive API documentation.
-    path("", RedirectView.as_view(url="/docs", permanent=False), name="home"),
+    path("", pages.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("", include("trading.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

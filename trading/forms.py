@@ -6,11 +6,16 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from stocking.core.forms import PageForm
 from trading.models import Market, OrderSide, OrderType, TimeInForce
 
 SIDE_CHOICES = [(OrderSide.BUY, _("Buy")), (OrderSide.SELL, _("Sell"))]
-ORDER_TYPE_CHOICES = [(OrderType.LIMIT, _("Limit")), (OrderType.MARKET, _("Market"))]
+ORDER_TYPE_CHOICES = [
+    (OrderType.LIMIT, pgettext_lazy("order type", "Limit")),
+    (OrderType.MARKET, pgettext_lazy("order type", "Market")),
+]
 TIME_IN_FORCE_CHOICES = [(TimeInForce.DAY, _("Today only (DAY)")), (TimeInForce.GTC, _("Until cancelled (GTC)"))]
 
 
@@ -35,7 +40,7 @@ def quantity_field(**kwargs) -> forms.IntegerField:
     )
 
 
-class OrderForm(forms.Form):
+class OrderForm(PageForm):
     side = forms.ChoiceField(label=_("Side"), choices=SIDE_CHOICES, initial=OrderSide.BUY, widget=forms.RadioSelect)
     order_type = forms.ChoiceField(
         label=_("Order type"), choices=ORDER_TYPE_CHOICES, initial=OrderType.LIMIT, widget=forms.RadioSelect
@@ -65,7 +70,7 @@ class OrderForm(forms.Form):
         return data
 
 
-class ModifyForm(forms.Form):
+class ModifyForm(PageForm):
     quantity = quantity_field(required=False)
     limit_price = PriceField(label=_("Limit price"), required=False)
 
@@ -76,7 +81,7 @@ class ModifyForm(forms.Form):
         return data
 
 
-class MarketFilterForm(forms.Form):
+class MarketFilterForm(PageForm):
     """The stock list's search box and filters; anything invalid is ignored rather than an error."""
 
     q = forms.CharField(label=_("Search"), max_length=50, required=False)

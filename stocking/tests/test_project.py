@@ -86,6 +86,8 @@ def test_docs_load_their_assets_from_our_own_static_files(client):
     assert "cdn." not in html and "jsdelivr" not in html
 
 
-def test_front_door_leads_to_the_api_docs(client):
+@pytest.mark.django_db
+def test_front_door_is_the_landing_page_linking_sign_up_and_the_api_docs(client):
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/docs"
+    assert response.status_code == 200
+    assert b'href="/accounts/signup/"' in response.content and b'href="/docs"' in response.content

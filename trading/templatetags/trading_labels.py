@@ -3,11 +3,12 @@ and the admin; pages show these instead (static/js/live.js gets the same map thr
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
 SIDES = {"buy": _("Buy"), "sell": _("Sell")}
-ORDER_TYPES = {"market": _("Market"), "limit": _("Limit")}
+ORDER_TYPES = {"market": pgettext_lazy("order type", "Market"), "limit": pgettext_lazy("order type", "Limit")}
 TIME_IN_FORCE = {"day": _("DAY"), "gtc": _("GTC"), "ioc": _("IOC"), "fok": _("FOK")}
 STATUSES = {
     "pending": _("Pending"),

@@ -1,0 +1,68 @@
+/* Live values without reloading: any element with data-live-url is refreshed from that JSON
+   endpoint (the API, which accepts the session cookie) every data-live-every seconds.
+     - an object answer fills [data-bind=<field>] inside the element;
+     - a paginated list ({results: [...]}) fills each [data-live-row=<key>] row, where the key is
+       the item's data-live-key field (e.g. "code");
+     - [data-format] picks the formatter (format.js), [data-trend=<field>] gets trend-up/down/flat.
+   Each answer is also dispatched as a "live:data" event so other scripts can react (ticket.js). */
+(function () {
+  "use strict";
+  var S = window.StocKing;
+  var TRENDS = ["trend-up", "trend-down", "trend-flat"];
+
+  function fill(scope, data) {
+    scope.querySelectorAll("[data-bind]").forEach(function (el) {
+      var field = el.getAttribute("data-bind");
+      if (!(field in data)) return;
+      var text = S.format(el.getAttribute("data-format") || "text", data[field]);
+      if (el.textContent !== text) el.textContent = text;
+    });
+    var trendEls = Array.prototype.slice.call(scope.querySelectorAll("[data-trend]"));
+    if (scope.hasAttribute("data-trend")) trendEls.push(scope);
+    trendEls.forEach(function (el) {
+      var field = el.getAttribute("data-trend");
+      if (!(field in data)) return;
+      el.classList.remove.apply(el.classList, TRENDS);
+      el.classList.add("trend-" + S.trend(data[field]));
+    });
+  }
+
+  function apply(container, data) {
+    var key = container.getAttribute("data-live-key");
+    if (key && Array.isArray(data.results)) {
+      data.results.forEach(function (item) {
+        container.querySelectorAll('[data-live-row="' + String(item[key]) + '"]').forEach(function (row) {
+          fill(row, item);
+        });
+      });
+    } else if (!key) {
+      fill(container, data);
+    }
+    container.dispatchEvent(new CustomEvent("live:data", { bubbles: true, detail: data }));
+  }
+
+  S.getJSON = function (url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+  };
+
+  // Polls while the tab is visible; backs off (up to a minute) while the server is unreachable.
+  S.poll = function (seconds, task) {
+    var delay = seconds * 1000, failures = 0;
+    function tick() {
+      if (document.hidden) { setTimeout(tick, delay); return; }
+      Promise.resolve().then(task).then(function () { failures = 0; }, function () { failures += 1; })
+        .then(function () { setTimeout(tick, Math.min(delay * Math.pow(2, failures), 60000)); });
+    }
+    setTimeout(tick, delay);
+  };
+
+  document.querySelectorAll("[data-live-url]").forEach(function (container) {
+    var seconds = Number(container.getAttribute("data-live-every")) || 5;
+    S.poll(seconds, function () {
+      return S.getJSON(container.getAttribute("data-live-url")).then(function (data) { apply(container, data); });
+    });
+  });
+})();

@@ -1,0 +1,196 @@
+"""Server-rendered SVG charts: no chart library, no script, nothing for a content security policy
+to block. Geometry only (floats are fine for pixels); colours come from CSS classes, never from
+style attributes, so rises are red and falls blue as everywhere else on the site.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from stocking.core.clock import SEOUL
+
+
+class Bar(Protocol):
+    start: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where the plot sits inside the viewBox; the right margin holds the price axis (Korean style)."""
+
+    width: int = 640
+    height: int = 320
+    left: int = 6
+    right: int = 76
+    top: int = 10
+    bottom: int = 22
+
+    @property
+    def plot_width(self) -> float:
+        return self.width - self.left - self.right
+
+    @property
+    def plot_height(self) -> float:
+        return self.height - self.top - self.bottom
+
+
+def nice_step(span: float, target_lines: int = 4) -> float:
+    """A round grid step (1, 2, 2.5 or 5 × 10ⁿ) giving about `target_lines` lines over `span`."""
+    if span <= 0:
+        return 1.0
+    raw = span / target_lines
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * magnitude >= raw:
+            return max(factor * magnitude, 1.0)  # prices are whole won
+    return 10 * magnitude
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _label(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+class _Scale:
+    def __init__(self, low: float, high: float, top: float, height: float) -> None:
+        if high <= low:  # a flat series still needs a visible band around it
+            pad = max(abs(high) * 0.01, 1.0)
+            low, high = low - pad, high + pad
+        pad = (high - low) * 0.05
+        self.low, self.high = low - pad, high + pad
+        self.top, self.height = top, height
+
+    def y(self, value: float) -> float:
+        return self.top + (self.high - value) / (self.high - self.low) * self.height
+
+    def gridlines(self) -> list[float]:
+        step = nice_step(self.high - self.low)
+        first = math.ceil(self.low / step) * step
+        lines, value = [], first
+        while value <= self.high:
+            lines.append(value)
+            value += step
+        return lines
+
+
+def _time_label(moment: datetime, intraday: bool) -> str:
+    local = moment.astimezone(SEOUL)
+    return local.strftime("%H:%M") if intraday else local.strftime("%m/%d")
+
+
+def _time_axis(starts: Sequence[datetime], x_of, frame: Frame, intraday: bool, count: int = 5) -> list[str]:
+    if not starts:
+        return []
+    n = len(starts)
+    picks = sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)}) if n > 1 else [0]
+    y = frame.height - 6
+    return [
+        f'<text class="axis-label" x="{_fmt(x_of(i))}" y="{y}" text-anchor="middle">'
+        f"{escape(_time_label(starts[i], intraday))}</text>"
+        for i in picks
+    ]
+
+
+def _svg(frame: Frame, kind: str, title: str, parts: list[str]) -> SafeString:
+    return mark_safe(  # noqa: S308 - every interpolated value above is a number or escaped
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {frame.width} {frame.height}" '
+        f'class="chart chart-{kind}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
+    )
+
+
+def candlestick_svg(bars: Sequence[Bar], *, title: str, intraday: bool, frame: Frame | None = None) -> SafeString:
+    """OHLC candles over a volume strip, oldest bar on the left. Empty input gives an empty string."""
+    if not bars:
+        return mark_safe("")
+    frame = frame or Frame()
+    volume_height = frame.plot_height * 0.2
+    price_height = frame.plot_height - volume_height - 8
+    scale = _Scale(float(min(bar.low for bar in bars)), float(max(bar.high for bar in bars)), frame.top, price_height)
+    slot = frame.plot_width / len(bars)
+    body = max(slot * 0.7, 1.0)
+
+    def x_of(i: int) -> float:
+        return frame.left + slot * (i + 0.5)
+
+    parts = []
+    for value in scale.gridlines():
+        y = _fmt(scale.y(value))
+        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y}" y2="{y}"/>')
+        parts.append(
+            f'<text class="axis-label" x="{frame.width - frame.right + 4}" y="{y}" dy="4">{_label(value)}</text>'
+        )
+
+    max_volume = max(bar.volume for bar in bars) or 1
+    volume_bottom = frame.top + frame.plot_height
+    for i, bar in enumerate(bars):
+        direction = "up" if bar.close >= bar.open else "down"
+        bar_volume = bar.volume / max_volume * volume_height
+        cx = x_of(i)
+        top = scale.y(float(max(bar.open, bar.close)))
+        bottom = scale.y(float(min(bar.open, bar.close)))
+        parts.append(
+            f'<g class="candle {direction}">'
+            f'<line x1="{_fmt(cx)}" x2="{_fmt(cx)}" y1="{_fmt(scale.y(float(bar.high)))}" '
+            f'y2="{_fmt(scale.y(float(bar.low)))}"/>'
+            f'<rect x="{_fmt(cx - body / 2)}" y="{_fmt(top)}" width="{_fmt(body)}" '
+            f'height="{_fmt(max(bottom - top, 1.0))}"/>'
+            f'<rect class="volume" x="{_fmt(cx - body / 2)}" y="{_fmt(volume_bottom - bar_volume)}" '
+            f'width="{_fmt(body)}" height="{_fmt(bar_volume)}"/>'
+            f"</g>"
+        )
+
+    last = float(bars[-1].close)
+    y_last = _fmt(scale.y(last))
+    right = frame.width - frame.right
+    parts.append(f'<line class="last-price" x1="{frame.left}" x2="{right}" y1="{y_last}" y2="{y_last}"/>')
+    parts.append(
+        f'<text class="axis-label last-price-label" x="{frame.width - frame.right + 4}" y="{y_last}" dy="4">'
+        f"{_label(last)}</text>"
+    )
+    parts.extend(_time_axis([bar.start for bar in bars], x_of, frame, intraday))
+    return _svg(frame, "candles", title, parts)
+
+
+def line_svg(
+    points: Sequence[tuple[datetime, Decimal]], *, title: str, intraday: bool = False, frame: Frame | None = None
+) -> SafeString:
+    """A line with a shaded area under it (an equity curve, an index). Empty input gives ""."""
+    if not points:
+        return mark_safe("")
+    frame = frame or Frame()
+    values = [float(value) for _, value in points]
+    scale = _Scale(min(values), max(values), frame.top, frame.plot_height)
+    step = frame.plot_width / max(len(points) - 1, 1)
+
+    def x_of(i: int) -> float:
+        return frame.left + step * i if len(points) > 1 else frame.left + frame.plot_width / 2
+
+    parts = []
+    for value in scale.gridlines():
+        y = _fmt(scale.y(value))
+        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y}" y2="{y}"/>')
+        parts.append(
+            f'<text class="axis-label" x="{frame.width - frame.right + 4}" y="{y}" dy="4">{_label(value)}</text>'
+        )
+    coords = " ".join(f"{_fmt(x_of(i))},{_fmt(scale.y(v))}" for i, v in enumerate(values))
+    base = _fmt(frame.top + frame.plot_height)
+    first, last = _fmt(x_of(0)), _fmt(x_of(len(values) - 1))
+    parts.append(f'<polygon class="area" points="{first},{base} {coords} {last},{base}"/>')
+    parts.append(f'<polyline class="line" points="{coords}"/>')
+    parts.extend(_time_axis([moment for moment, _ in points], x_of, frame, intraday))
+    return _svg(frame, "line", title, parts)

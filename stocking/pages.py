@@ -1,0 +1,46 @@
+"""The front door: a landing page for visitors, the dashboard for investors.
+
+Phase 2 of the pages work adds the portfolio figures (total value, today's change, P/L, positions)
+to the dashboard once portfolio's valuation selectors exist; see templates/pages/dashboard.html.
+"""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Value
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from portfolio.selectors import balance_get
+from trading import selectors as trading_selectors
+from trading.models import Stock
+
+MOVERS = 5
+
+
+def market_movers(limit: int = MOVERS) -> dict[str, list[Stock]]:
+    """The day's biggest rises and falls among priced, listed stocks (two indexed-size queries)."""
+    rated: QuerySet[Stock] = (
+        trading_selectors.stock_list()
+        .filter(current_price__isnull=False, previous_close__gt=0)
+        .annotate(
+            change_rate=ExpressionWrapper(
+                (F("current_price") - F("previous_close")) * Value(Decimal(100)) / F("previous_close"),
+                output_field=DecimalField(max_digits=12, decimal_places=4),
+            )
+        )
+    )
+    return {
+        "gainers": list(rated.order_by("-change_rate", "code")[:limit]),
+        "losers": list(rated.order_by("change_rate", "code")[:limit]),
+    }
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    # The quote list is public, so movers refresh from the same endpoint for visitors and users.
+    context = {"movers": market_movers(), "movers_poll_url": f"{reverse('stock-list')}?page_size=200"}
+    if not request.user.is_authenticated:
+        return render(request, "pages/landing.html", context)
+    context["balance"] = balance_get(user=request.user)
+    context["recent_orders"] = list(trading_selectors.order_list(user=request.user)[:5])
+    return render(request, "pages/dashboard.html", context)

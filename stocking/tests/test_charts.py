@@ -1,0 +1,74 @@
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+from types import SimpleNamespace
+
+from stocking.core.charts import Frame, candlestick_svg, line_svg, nice_step
+
+START = datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def bar(day: int, o: str, h: str, low: str, c: str, volume: int = 100) -> SimpleNamespace:
+    return SimpleNamespace(
+        start=START + timedelta(days=day), open=D(o), high=D(h), low=D(low), close=D(c), volume=volume
+    )
+
+
+BARS = [bar(0, "100", "110", "95", "105"), bar(1, "105", "106", "90", "92", 300), bar(2, "92", "99", "92", "99")]
+
+
+def candles(svg: str) -> list[str]:
+    return re.findall(r'<g class="candle (up|down)">', svg)
+
+
+def test_nice_steps_are_round_numbers():
+    assert nice_step(1000) == 250
+    assert nice_step(37) == 10
+    assert nice_step(0) == 1
+    assert nice_step(3) == 1  # whole won at least
+
+
+def test_candles_draw_one_group_per_bar_coloured_by_direction():
+    svg = str(candlestick_svg(BARS, title="Test", intraday=False))
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 320"')
+    assert candles(svg) == ["up", "down", "up"]
+    assert 'role="img"' in svg and "<title>Test</title>" in svg
+    assert "style=" not in svg and "<script" not in svg  # nothing a strict CSP would block
+
+
+def test_higher_prices_are_drawn_higher_and_the_last_close_is_labelled():
+    frame = Frame()
+    svg = str(candlestick_svg(BARS, title="t", intraday=False, frame=frame))
+    wicks = re.findall(r'<line x1="[\d.]+" x2="[\d.]+" y1="([\d.]+)" y2="([\d.]+)"/>', svg)
+    (high0, low0), (high1, low1), _ = [(float(a), float(b)) for a, b in wicks]
+    assert high0 < low0  # SVG y grows downward
+    assert high0 < high1 and low1 > low0  # bar 0 reaches 110, bar 1 falls to 90
+    assert all(frame.top <= y <= frame.height - frame.bottom for pair in wicks for y in map(float, pair))
+    assert 'last-price-label" x="568" y="' in svg and ">99</text>" in svg
+
+
+def test_time_labels_are_seoul_dates_for_daily_and_times_for_intraday():
+    daily = str(candlestick_svg(BARS, title="t", intraday=False))
+    assert ">11/02</text>" in daily and ">11/04</text>" in daily
+    intraday = str(candlestick_svg(BARS, title="t", intraday=True))
+    assert ">09:00</text>" in intraday  # midnight UTC is 09:00 in Seoul
+
+
+def test_a_flat_series_and_a_single_bar_still_draw():
+    svg = str(candlestick_svg([bar(0, "100", "100", "100", "100")], title="flat", intraday=False))
+    assert candles(svg) == ["up"]
+    assert "nan" not in svg.lower() and "inf" not in svg.lower()
+
+
+def test_titles_are_escaped_and_no_bars_give_an_empty_string():
+    svg = str(candlestick_svg(BARS, title='<b>"x"</b>', intraday=False))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert str(candlestick_svg([], title="t", intraday=False)) == ""
+
+
+def test_line_chart_for_equity_curves():
+    points = [(START + timedelta(days=i), D(v)) for i, v in enumerate(["100", "120", "90"])]
+    svg = str(line_svg(points, title="Equity"))
+    assert '<polyline class="line" points="' in svg and '<polygon class="area"' in svg
+    assert len(re.search(r'<polyline class="line" points="([^"]+)"', svg).group(1).split()) == 3
+    assert str(line_svg([], title="t")) == ""

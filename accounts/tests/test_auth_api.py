@@ -183,7 +183,12 @@ def test_auth_endpoints_are_throttled_with_the_error_shape(api_client, user, set
     original = ScopedRateThrottle.THROTTLE_RATES
     ScopedRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"}
     try:
-        codes = [login(api_client, user.username, "wrong-password-1").status_code for _ in range(4)]
+        responses = [login(api_client, user.username, "wrong-password-1") for _ in range(4)]
+        # The right password does not get through either: the limit counts attempts, not failures.
+        blocked = login(api_client, user.username)
     finally:
         ScopedRateThrottle.THROTTLE_RATES = original
-    assert codes == [401, 401, 401, 429]
+    assert [r.status_code for r in responses] == [401, 401, 401, 429]
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "throttled" and blocked.json()["wait"] > 0
+    assert 0 < int(blocked["Retry-After"]) <= 60

@@ -132,7 +132,18 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reserved_quantity",
     )
     list_display_links = ("id", "created_at")
-    list_filter = ("status", "side", "order_type", "time_in_force", "stock__market")
+    list_filter = (
+        "status",
+        "side",
+        "order_type",
+        "time_in_force",
+        "stock__market",
+        # Date ranges are computed in Python, unlike date_hierarchy's drill-down, which needs MySQL's
+        # time zone tables (CONVERT_TZ) to list its years and months.
+        ("created_at", admin.DateFieldListFilter),
+        # Only stocks that have orders, not the whole universe.
+        ("stock", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("^user__username", "^stock__code", "=client_order_id")
     search_help_text = "Order id, username, stock code or client order id."
     list_select_related = ("user", "stock")

@@ -23,18 +23,12 @@ migrate: setup
 
 # Sets up the database, loads the demo universe and users, then serves on :$(PORT) with the
 # market simulator and matching engine running beside gunicorn, and the local PortOne sandbox on
-# :$(SANDBOX_PORT) so top-ups complete offline. Ctrl-C stops them all.
+# :$(SANDBOX_PORT) so top-ups complete offline. Ctrl-C stops them all and exits cleanly.
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "StocKing on http://127.0.0.1:$(PORT)/  (API docs: /docs, log in as demo / stocking-demo)"
-	trap 'kill 0' INT TERM EXIT; \
-	export PORTONE_SANDBOX=true PORTONE_API_URL=http://127.0.0.1:$(SANDBOX_PORT)/ PORTONE_STORE_ID=imp-sandbox \
-	       PORTONE_V1_API_KEY=sandbox-key PORTONE_V1_API_SECRET=sandbox-secret; \
-	$(PY) manage.py portone_sandbox --port $(SANDBOX_PORT) \
-	       --webhook-url http://127.0.0.1:$(PORT)/api/v1/payments/webhook & \
-	$(PY) manage.py run_market --interval 2 & \
-	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 0.0.0.0:$(PORT) stocking.wsgi
+	@echo "StocKing on http://127.0.0.1:$(PORT)/  (log in as demo / stocking-demo; API docs: /docs)"
+	$(PY) manage.py run_stack --port $(PORT) --sandbox --sandbox-port $(SANDBOX_PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -5,11 +5,27 @@ PY := $(VENV)/bin/python
 PORT ?= 5100
 SANDBOX_PORT ?= 5110
 
-.PHONY: setup run migrate test lint schema audit clean messages
+.PHONY: setup system-deps system-deps-test run migrate test lint schema audit clean messages
+
+# Debian packages a fresh machine lacks are installed (as root, or through sudo, saying what);
+# without apt or the rights to use it, the setup stops at once with the command to run.
+define apt_install
+	@missing=""; \
+	for pkg in $$(grep -v '^#' $(1)); do dpkg -s "$$pkg" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "Missing system packages:$$missing (names from Debian; install their equivalents)"; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else echo "Missing Debian packages:$$missing. Run as root: apt-get install -y$$missing"; exit 1; fi; \
+	echo "Installing Debian packages:$$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq$$missing >/dev/null
+endef
 
 # requirements-security.txt is a second step on purpose: it replaces the requests that
 # iamport-rest-client pins with one that has the security fixes (pip warns about the pin).
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.txt requirements-debian.txt
+	$(call apt_install,requirements-debian.txt)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -17,6 +33,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.
 	touch $@
 
 setup: $(VENV)/.installed
+
+system-deps:
+	$(call apt_install,requirements-debian.txt)
+
+system-deps-test:
+	$(call apt_install,requirements-debian-test.txt)
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
@@ -39,7 +61,7 @@ schema: setup
 
 # The test command: lint, OpenAPI schema check, then the suite. With DATABASE_URL set (e.g.
 # mysql://root@127.0.0.1:3306/stocking) the suite runs against that database instead of SQLite.
-test: lint schema
+test: system-deps-test lint schema
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so a lost database is a 503 wherever it surfaces, inner middleware included.
+    "stocking.core.database_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +109,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web + run_market) share the file: wait for the write lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection that died with a database restart is replaced at the next request's first query.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: shared across gunicorn workers (throttling must hold for all of them)
@@ -172,12 +176,17 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],
+    # Each scope reads THROTTLE_<SCOPE>; THROTTLE_ALL overrides every scope at once (benchmarks and
+    # load tests keep the throttle classes, and their cost, with a rate nobody reaches).
     "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("THROTTLE_ANON", default="120/min"),
-        "user": env.str("THROTTLE_USER", default="1200/min"),
-        "auth": env.str("THROTTLE_AUTH", default="30/min"),
-        "orders": env.str("THROTTLE_ORDERS", default="300/min"),
-        "payments": env.str("THROTTLE_PAYMENTS", default="30/min"),
+        scope: env.str("THROTTLE_ALL", default="") or env.str(f"THROTTLE_{scope.upper()}", default=rate)
+        for scope, rate in {
+            "anon": "120/min",
+            "user": "1200/min",
+            "auth": "30/min",
+            "orders": "300/min",
+            "payments": "30/min",
+        }.items()
     },
     "EXCEPTION_HANDLER": "stocking.core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -216,6 +225,14 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "trading.models.OrderStatus",
         "PaymentStatusEnum": "payments.models.PaymentStatus",
     },
+    # The API is JSON; form bodies still parse (curl -d, PortOne's webhook documents its own) but are not
+    # advertised, since a form cannot carry null or nested values.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # 401/403/429, pagination 404s and the error body on every operation (stocking/core/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "stocking.core.schema.postprocess_common_responses",
+    ],
 }
 
 # --- StocKing domain settings (KRX rules and the virtual-cash policy)

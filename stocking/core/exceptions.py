@@ -9,6 +9,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from stocking.core.database_unavailable import database_unavailable_response, is_database_unavailable
+
 logger = logging.getLogger(__name__)
 
 
@@ -153,6 +155,8 @@ def _error_body(detail, code: str) -> dict:
 
 def api_exception_handler(exc, context):
     """Answer every error as `{"detail", "code"}`; validation errors also keep their field map in `errors`."""
+    if is_database_unavailable(exc):
+        return database_unavailable_response(exc, context.get("request"))
     if isinstance(exc, ApplicationError):
         body = _error_body(exc.message, exc.code)
         body.update(exc.extra)

@@ -98,8 +98,13 @@ def _time_axis(starts: Sequence[datetime], x_of, frame: Frame, intraday: bool, c
     n = len(starts)
     picks = sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)}) if n > 1 else [0]
     y = frame.height - 6
+
+    def anchor(i: int) -> str:
+        # The outermost labels hug the plot's edges instead of spilling past them.
+        return "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+
     return [
-        f'<text class="axis-label" x="{_fmt(x_of(i))}" y="{y}" text-anchor="middle">'
+        f'<text class="axis-label" x="{_fmt(x_of(i))}" y="{y}" text-anchor="{anchor(i)}">'
         f"{escape(_time_label(starts[i], intraday))}</text>"
         for i in picks
     ]

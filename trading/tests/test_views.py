@@ -340,3 +340,9 @@ def test_dashboard_shows_cash_recent_orders_and_movers(trader, book):
     assert 'data-live-url="/api/v1/balance"' in html and 'data-bind="available_cash"' in html
     balance = response.context["balance"]
     assert f"₩{balance.cash:,.0f}" in html
+
+
+def test_unknown_pages_get_the_sites_own_404(client):
+    response = client.get("/market/123/")
+    assert response.status_code == 404
+    assert "/market/005930/" in response.content.decode() and 'lang="ko"' in response.content.decode()

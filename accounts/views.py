@@ -43,13 +43,17 @@ class AuthPageThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def _throttled(request: HttpRequest, form) -> bool:
+def throttled_message(request: HttpRequest) -> str:
+    """The "too many attempts" message once the address is over its budget, else "".
+
+    A throttled form is never validated: validating a login form checks the password, and its
+    errors would tell a guesser whether the guess was right.
+    """
     throttle = AuthPageThrottle()
     if throttle.allow_request(request, None):
-        return False
+        return ""
     wait = int(throttle.wait() or 60)
-    form.add_error(None, _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": wait})
-    return True
+    return _("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": wait}
 
 
 def remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -78,7 +82,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and not _throttled(request, form) and form.is_valid():
+    throttled = throttled_message(request) if request.method == "POST" else ""
+    if throttled:
+        form = SignupForm()
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = user_register(username=data["username"], email=data["email"], password=data["password1"])
@@ -96,8 +103,13 @@ def signup(request: HttpRequest) -> HttpResponse:
                 % {"name": user.username, "cash": won(settings.INITIAL_VIRTUAL_CASH)},
             )
             return remember_language(redirect(_safe_next(request)), user.language)
-    context = {"form": form, "next": _safe_next(request, ""), "initial_cash": settings.INITIAL_VIRTUAL_CASH}
-    return render(request, "accounts/signup.html", context)
+    context = {
+        "form": form,
+        "next": _safe_next(request, ""),
+        "initial_cash": settings.INITIAL_VIRTUAL_CASH,
+        "throttled": throttled,
+    }
+    return render(request, "accounts/signup.html", context, status=429 if throttled else 200)
 
 
 class LoginView(auth_views.LoginView):
@@ -106,9 +118,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        if _throttled(request, form):
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+        if throttled := throttled_message(request):
+            context = self.get_context_data(form=self.get_form_class()(request), throttled=throttled)
+            return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):

@@ -101,8 +101,14 @@ def test_login_attempts_are_throttled_per_client_address(client, monkeypatch):
     for _ in range(3):
         assert client.post("/accounts/login/", {"username": "bob", "password": "guess"}).status_code == 200
     blocked = client.post("/accounts/login/", {"username": "bob", "password": DEFAULT_PASSWORD})
-    assert blocked.status_code == 429
+    wrong = client.post("/accounts/login/", {"username": "bob", "password": "guess"})
+    assert blocked.status_code == wrong.status_code == 429
     assert "_auth_user_id" not in client.session
+    # The password is not even checked: the answer must not tell a right guess from a wrong one.
+    assert not blocked.context["form"].is_bound and not wrong.context["form"].is_bound
+    assert "시도가 너무 많습니다" in blocked.content.decode()
+    signup = client.post("/accounts/signup/", signup_data())
+    assert signup.status_code == 429 and not User.objects.filter(username="alice").exists()
     assert (
         Client(REMOTE_ADDR="10.0.0.2").post("/accounts/login/", {"username": "bob", "password": DEFAULT_PASSWORD})[
             "Location"

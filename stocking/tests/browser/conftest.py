@@ -50,12 +50,7 @@ def browser():
 
 
 @pytest.fixture
-def strict_csp(settings):
-    settings.MIDDLEWARE = ["stocking.tests.browser.csp.StrictCSPMiddleware", *settings.MIDDLEWARE]
-
-
-@pytest.fixture
-def page(browser, live_server, strict_csp, request):
+def page(browser, live_server, request):
     # An English browser on purpose: pages must still open in Korean (the default).
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(10_000)

@@ -289,6 +289,8 @@ SELL_TAX_RATES = {
 }
 PRICE_LIMIT_RATE = Decimal(env.str("PRICE_LIMIT_RATE", default="0.30"))
 MAX_ORDER_QUANTITY = env.int("MAX_ORDER_QUANTITY", default=1_000_000)
+# Below this capital a return says little (a few won left after withdrawals) and is not ranked.
+LEADERBOARD_MIN_CAPITAL = Decimal(env.str("LEADERBOARD_MIN_CAPITAL", default="1000000"))
 WATCHLIST_MAX_LISTS = env.int("WATCHLIST_MAX_LISTS", default=20)
 WATCHLIST_MAX_ITEMS = env.int("WATCHLIST_MAX_ITEMS", default=200)
 # --- market engine (run_market: price simulator, matching engine, day roll)

@@ -1,19 +1,19 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portfolio.api import analytics_serializers as s
 from portfolio.selectors import (
-    leaderboard_queryset,
-    leaderboard_rows,
+    leaderboard,
     portfolio_allocation,
     portfolio_history,
     portfolio_stats,
     portfolio_value,
 )
+from stocking.core.schema import error_responses
 
-BAD_PERIOD = {400: OpenApiResponse(description="`period` outside the allowed values; `{detail, code}`.")}
+BAD_PERIOD = error_responses(e400="`period` outside the allowed values: `invalid` with `errors`.")
 
 
 class PortfolioView(APIView):
@@ -66,9 +66,4 @@ class LeaderboardView(generics.ListAPIView):
     serializer_class = s.LeaderboardRowSerializer
 
     def get_queryset(self):
-        return leaderboard_queryset()
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
-        rows = leaderboard_rows(page, viewer=request.user)
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+        return leaderboard(viewer=self.request.user)

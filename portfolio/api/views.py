@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,10 +7,7 @@ from portfolio.api import serializers as s
 from portfolio.models import LedgerKind
 from portfolio.selectors import balance_get, ledger_list
 from portfolio.services import balance_deposit, balance_withdraw
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid amount, over the daily cap, or more than available; `{detail, code}`.")
-}
+from stocking.core.schema import error_responses
 
 
 class BalanceView(APIView):
@@ -36,7 +33,14 @@ class DepositView(_CashMovementView):
 
     @extend_schema(
         request=s.AmountInputSerializer,
-        responses={201: s.CashMovementSerializer, **ERRORS},
+        responses={
+            201: s.CashMovementSerializer,
+            **error_responses(
+                e400="`invalid` with `errors`, or over the day's cap (`DAILY_DEPOSIT_LIMIT`, Asia/Seoul): "
+                "`deposit_limit_exceeded` with `remaining_today`."
+            ),
+        },
+        examples=[OpenApiExample("One million won", value={"amount": "1000000"}, request_only=True)],
         summary="Add virtual cash (capped per day)",
         tags=["balance"],
     )
@@ -49,7 +53,14 @@ class WithdrawView(_CashMovementView):
 
     @extend_schema(
         request=s.AmountInputSerializer,
-        responses={201: s.CashMovementSerializer, **ERRORS},
+        responses={
+            201: s.CashMovementSerializer,
+            **error_responses(
+                e400="`invalid` with `errors`, or more than the available cash: `insufficient_cash` with "
+                "`available_cash`."
+            ),
+        },
+        examples=[OpenApiExample("A hundred thousand won", value={"amount": "100000"}, request_only=True)],
         summary="Take out virtual cash (up to the available cash)",
         tags=["balance"],
     )

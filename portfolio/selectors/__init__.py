@@ -1,5 +1,5 @@
 from portfolio.selectors.cash import balance_get, ledger_list
-from portfolio.selectors.leaderboard import leaderboard_queryset, leaderboard_rows
+from portfolio.selectors.leaderboard import LeaderboardRow, leaderboard
 from portfolio.selectors.performance import (
     HISTORY_PERIODS,
     STATS_PERIODS,
@@ -14,8 +14,8 @@ __all__ = [
     "STATS_PERIODS",
     "balance_get",
     "last_reset",
-    "leaderboard_queryset",
-    "leaderboard_rows",
+    "LeaderboardRow",
+    "leaderboard",
     "ledger_list",
     "portfolio_allocation",
     "portfolio_history",

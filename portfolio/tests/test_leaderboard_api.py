@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
-from portfolio.models import Position
-from portfolio.services import balance_deposit
+from portfolio.models import Balance, Position
+from portfolio.services import balance_deposit, balance_withdraw
 from portfolio.tests.trades import market, set_price
 from trading.services.reset import account_reset
 from trading.tests.factories import StockFactory
@@ -104,3 +104,26 @@ def test_query_count_is_the_same_for_1_and_100_users(stock):
 
 def test_leaderboard_needs_authentication(api_client):
     assert api_client.get(LEADERBOARD).status_code == 401
+
+
+def test_near_ties_that_show_the_same_rate_share_a_rank_on_every_database():
+    first, second = player("first"), player("second")
+    # One won apart: both show 0.00%, so both are second-to-none, in sign-up order.
+    Balance.objects.filter(user=second).update(cash=D("10000001"))
+    rows = client_for(first).get(LEADERBOARD).json()["results"]
+    assert [(r["display_name"], r["rank"], r["total_return_rate"]) for r in rows] == [
+        ("first", 1, "0.00"),
+        ("second", 1, "0.00"),
+    ]
+
+
+def test_withdrawing_almost_everything_does_not_buy_a_top_rank(stock, settings):
+    honest, gamer = player("honest"), player("gamer")
+    market(honest, stock, "buy", 100)
+    set_price(stock, "12000")  # honest: +2%
+    balance_withdraw(user=gamer, amount=D("9999000"))  # a return on 1,000 won would be huge
+    rows = client_for(honest).get(LEADERBOARD).json()["results"]
+    assert [r["display_name"] for r in rows] == ["honest"]
+    settings.LEADERBOARD_MIN_CAPITAL = D("1000")
+    rows = client_for(honest).get(LEADERBOARD).json()["results"]
+    assert [r["display_name"] for r in rows] == ["honest", "gamer"]

@@ -23,7 +23,7 @@ from payments.models import (
     PaymentStatus,
     ReviewReason,
 )
-from portfolio.models import LedgerKind
+from portfolio.models import Balance, LedgerKind
 from portfolio.services import balance_lock, ledger_post
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError, PaymentNotFound
@@ -165,11 +165,12 @@ def _credit(payment: Payment, data: GatewayPayment) -> None:
     payment.review_reason, payment.review_note = ReviewReason.NONE, ""
 
 
-def _apply_cancellations(payment: Payment, data: GatewayPayment, actor: User | None) -> None:
+def _apply_cancellations(
+    payment: Payment, data: GatewayPayment, actor: User | None, balance: Balance | None = None
+) -> None:
     """Take back the virtual cash of every PortOne cancellation not yet recorded, once each."""
     recorded = set(payment.refunds.values_list("gateway_cancel_id", flat=True))
     refunded_virtual = payment.refunds.aggregate(total=Sum("virtual_amount"))["total"] or ZERO
-    balance = None
     blocked = None
     for cancellation in data.cancellations:
         if cancellation.key in recorded:
@@ -225,3 +226,29 @@ def _apply_cancellations(payment: Payment, data: GatewayPayment, actor: User | N
         payment.status = PaymentStatus.PARTIALLY_REFUNDED
     else:
         payment.status = PaymentStatus.PAID
+
+
+def payments_lock_for_reset(*, user: User) -> list[Payment]:
+    """Lock the user's credited payments whose PortOne refund could not be taken back for want of
+    free cash. Called by the account reset before it locks anything else (payment → order → balance)."""
+    return list(
+        Payment.objects.select_for_update()
+        .filter(
+            user=user,
+            status=PaymentStatus.NEEDS_REVIEW,
+            review_reason=ReviewReason.CASH_UNAVAILABLE,
+            credit_entry__isnull=False,
+        )
+        .order_by("pk")
+    )
+
+
+def payments_take_back_on_reset(*, payments: list[Payment], balance: Balance) -> None:
+    """Book the refunds PortOne already made (as last fetched) out of the reset account's cash.
+
+    The reset has just set the cash back to the grant plus every credited top-up, so the cash to take
+    back is there now; without this, each reset would hand back money PortOne returned for real.
+    """
+    for payment in payments:
+        _apply_cancellations(payment, gateway.parse_payment(payment.gateway_payload), None, balance=balance)
+        payment.save()

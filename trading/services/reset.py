@@ -3,26 +3,24 @@
 It lives in trading because it closes orders; cash, positions and the reset record are written
 through portfolio's services, the direction every money path takes (trading → portfolio)."""
 
-from decimal import Decimal
+from collections.abc import Callable
 
-from django.db.models import Max, Sum
+from django.db.models import Max
 
 from accounts.models import User
-from portfolio.models import AccountReset, CashLedgerEntry, LedgerKind
-from portfolio.services.ledger import balance_lock, ledger_post
+from portfolio.models import AccountReset, Balance
+from portfolio.services.ledger import balance_lock
 from portfolio.services.positions import positions_clear
+from portfolio.services.resets import balance_reset, reset_record
 from portfolio.services.snapshots import snapshots_write
+from stocking.core.clock import local_now
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
-from stocking.core.money import ZERO
 from trading.models import OPEN_STATUSES, CancelReason, Execution, Order, OrderStatus
 from trading.services.orders import order_close
-from trading.sessions import market_clock
 
 RESET_CONFIRMATION = "RESET"
 MAX_ATTEMPTS = 5
-# Virtual cash a user keeps through a reset: what they were granted and what they paid real money for.
-KEPT_KINDS = (LedgerKind.INITIAL_GRANT, LedgerKind.TOPUP, LedgerKind.REFUND)
 
 
 class ResetNotConfirmed(ApplicationError):
@@ -36,14 +34,20 @@ class ResetBusy(ApplicationError):
     default_message = "Orders kept arriving during the reset; try again."
 
 
+ResetStep = Callable[..., Callable[[Balance], None] | None]
+_steps: list[ResetStep] = []
+
+
+def register_reset_step(prepare: ResetStep) -> None:
+    """Let an app above trading (payments) join every reset: `prepare(user=...)` runs first in the
+    reset's transaction and locks its own rows (they come before orders in the lock order); the
+    callable it returns runs with the locked balance once the reset has set the cash."""
+    if prepare not in _steps:
+        _steps.append(prepare)
+
+
 class _OrdersChanged(Exception):
     """An order was placed between locking the open orders and locking the balance."""
-
-
-def reset_target_cash(*, user: User) -> Decimal:
-    """The initial grant plus paid top-ups minus refunds: real money is never wiped."""
-    total = CashLedgerEntry.objects.filter(user=user, kind__in=KEPT_KINDS).aggregate(total=Sum("amount"))["total"]
-    return max(total or ZERO, ZERO)
 
 
 def account_reset(*, user: User, confirm: str) -> AccountReset:
@@ -62,6 +66,7 @@ def account_reset(*, user: User, confirm: str) -> AccountReset:
 
 @atomic_with_retry
 def _reset_once(*, user: User) -> AccountReset:
+    settle_steps = [settle for prepare in _steps if (settle := prepare(user=user)) is not None]
     # Orders first, then the balance: the lock order of every money path. A fill or a cancel
     # racing the reset waits for these rows, then finds the order closed.
     orders = list(Order.objects.select_for_update().filter(user=user, status__in=OPEN_STATUSES).order_by("pk"))
@@ -82,30 +87,20 @@ def _reset_once(*, user: User) -> AccountReset:
     removed = positions_clear(user=user)
 
     balance.refresh_from_db(fields=["cash", "reserved_cash", "net_capital"])
-    target = reset_target_cash(user=user)
-    entry = None
-    if target != balance.cash:
-        entry = ledger_post(
-            balance=balance,
-            kind=LedgerKind.RESET,
-            amount=target - balance.cash,
-            memo=f"Account reset: {cancelled} orders cancelled, {removed} positions removed",
-        )
-    balance.net_capital = target
-    balance.save(update_fields=["net_capital", "updated_at"])
-
-    last_ids = {
-        "last_ledger_entry_id": CashLedgerEntry.objects.filter(user=user).aggregate(m=Max("id"))["m"] or 0,
-        "last_execution_id": Execution.objects.filter(user=user).aggregate(m=Max("id"))["m"] or 0,
-    }
-    reset = AccountReset.objects.create(
-        user=user,
+    entry = balance_reset(
+        balance=balance, memo=f"Account reset: {cancelled} orders cancelled, {removed} positions removed"
+    )
+    for settle in settle_steps:
+        settle(balance)
+    last_execution = Execution.objects.filter(user=user).aggregate(m=Max("id"))["m"] or 0
+    reset = reset_record(
+        balance=balance,
         cash_before=cash_before,
-        cash_after=target,
         orders_cancelled=cancelled,
         positions_removed=removed,
-        ledger_entry=entry,
-        **last_ids,
+        entry=entry,
+        last_execution_id=last_execution,
     )
-    snapshots_write(on=market_clock().trading_date, users=[user])
+    # Today's point is the new account's (the day roll overwrites it with the close).
+    snapshots_write(on=local_now().date(), users=[user])
     return reset

@@ -13,12 +13,14 @@ from trading.models import Execution, Order, OrderSide, PriceBar, Stock
 from trading.services.orders import stock_price_limits
 
 
-def stock_list(*, search: str = "", market: str = "") -> QuerySet[Stock]:
+def stock_list(*, search: str = "", market: str = "", sector: str = "") -> QuerySet[Stock]:
     queryset = Stock.objects.filter(is_listed=True)
     if search:
         queryset = queryset.filter(Q(code__startswith=search) | Q(name__icontains=search))
     if market:
         queryset = queryset.filter(market=market.upper())
+    if sector:
+        queryset = queryset.filter(sector=sector)
     return queryset.order_by("code")
 
 

@@ -51,16 +51,11 @@ def market(request: HttpRequest) -> HttpResponse:
     )
     form = MarketFilterForm(request.GET, sectors=sectors)
     filters = form.filters()
-    stocks = selectors.stock_list(search=filters["q"], market=filters["market"])
-    if filters["sector"]:
-        # stock_list has no sector filter yet (the market-overview issue adds ?sector= to the API).
-        stocks = stocks.filter(sector=filters["sector"])
+    stocks = selectors.stock_list(search=filters["q"], market=filters["market"], sector=filters["sector"])
     page = Paginator(stocks, MARKET_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {"search": filters["q"], "market": filters["market"]}
-    if filters["sector"]:
-        query |= {"sector": filters["sector"], "page_size": 200}  # rows are matched by code
-    else:
-        query |= {"page": page.number, "page_size": MARKET_PAGE_SIZE}  # the same rows as this page
+    # The same filters and page as this list, so the poll answers exactly the rows on screen.
+    query = {"search": filters["q"], "market": filters["market"], "sector": filters["sector"]}
+    query |= {"page": page.number, "page_size": MARKET_PAGE_SIZE}
     context = {
         "form": form,
         "page": page,

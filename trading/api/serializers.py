@@ -109,6 +109,9 @@ class CaseInsensitiveChoiceField(serializers.ChoiceField):
 class StockListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=50)
     market = CaseInsensitiveChoiceField(choices=Market.choices, required=False)
+    sector = serializers.CharField(
+        required=False, allow_blank=True, max_length=60, help_text="Industry group, exact (e.g. 전기전자)"
+    )
 
 
 class CandleQuerySerializer(serializers.Serializer):

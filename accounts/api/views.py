@@ -1,9 +1,10 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -15,6 +16,9 @@ from accounts.api.serializers import (
 )
 from accounts.services import user_register, user_update_profile
 from accounts.tokens import RotatingRefreshSerializer
+from stocking.core.schema import error_responses
+
+BAD_TOKEN = "The refresh token is malformed, expired, blacklisted or rotated out: `token_not_valid`."
 
 
 class RegisterView(APIView):
@@ -24,7 +28,21 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=RegisterInputSerializer,
-        responses={201: UserOutputSerializer},
+        responses={
+            201: UserOutputSerializer,
+            **error_responses(
+                e400="`invalid` with `errors` by field: a malformed field, a username or e-mail already taken "
+                "(in any letter case), or a password the policy refuses (too short, too common, all digits, "
+                "too like the username or e-mail)."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Alice",
+                value={"username": "alice", "email": "alice@example.com", "password": "a-Strong-pass-99"},
+                request_only=True,
+            )
+        ],
         summary="Create an account (grants the initial virtual cash)",
         tags=["auth"],
     )
@@ -38,7 +56,14 @@ class RegisterView(APIView):
 class TokenView(TokenObtainPairView):
     throttle_scope = "auth"
 
-    @extend_schema(summary="Log in: exchange username and password for an access and refresh token", tags=["auth"])
+    @extend_schema(
+        responses={
+            200: TokenObtainPairSerializer,
+            **error_responses(400, e401="Wrong username or password, or an inactive account: `no_active_account`."),
+        },
+        summary="Log in: exchange username and password for an access and refresh token",
+        tags=["auth"],
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -47,7 +72,11 @@ class TokenRefreshRotateView(TokenRefreshView):
     throttle_scope = "auth"
     serializer_class = RotatingRefreshSerializer
 
-    @extend_schema(summary="Exchange a refresh token for a new access and refresh token (rotation)", tags=["auth"])
+    @extend_schema(
+        responses={200: RotatingRefreshSerializer, **error_responses(400, e401=BAD_TOKEN)},
+        summary="Exchange a refresh token for a new access and refresh token (rotation)",
+        tags=["auth"],
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -62,7 +91,10 @@ class LogoutView(APIView):
 
     @extend_schema(
         request=LogoutInputSerializer,
-        responses={204: OpenApiResponse(description="The refresh token is blacklisted.")},
+        responses={
+            204: OpenApiResponse(description="The refresh token is blacklisted."),
+            **error_responses(400, e401=BAD_TOKEN),
+        },
         summary="Log out: blacklist a refresh token",
         tags=["auth"],
     )
@@ -85,7 +117,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=ProfileInputSerializer,
-        responses={200: UserOutputSerializer},
+        responses={200: UserOutputSerializer, **error_responses(400)},
         summary="Change your display name, leaderboard opt-in or language (nothing else)",
         tags=["auth"],
     )

@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -12,15 +12,15 @@ from payments.api import serializers as s
 from payments.models import Payment, PaymentStatus
 from payments.selectors import payment_get, payment_list
 from payments.services import UnknownMerchantUid, payment_complete, payment_prepare, payment_sync
+from stocking.core.schema import error_responses
 
 logger = logging.getLogger(__name__)
 
-GATEWAY_ERRORS = {
-    502: OpenApiResponse(
-        description="PortOne gave an unusable answer (e.g. refused credentials): `payment_gateway_error`."
-    ),
-    503: OpenApiResponse(description="PortOne is down or too slow; retry later: `payment_gateway_unavailable`."),
-}
+GATEWAY_ERRORS = error_responses(
+    502,
+    e503="PortOne is down or too slow, or top-ups are not configured here; retry later: "
+    "`payment_gateway_unavailable`, `payments_not_configured`.",
+)
 
 
 def _prepared(payment: Payment, user) -> dict:
@@ -47,7 +47,7 @@ def _prepared(payment: Payment, user) -> dict:
         tags=["payments"],
     ),
     retrieve=extend_schema(
-        responses={200: s.PaymentDetailSerializer, 404: OpenApiResponse(description="Not yours, or no such payment.")},
+        responses={200: s.PaymentDetailSerializer, **error_responses(e404="Not yours, or no such payment.")},
         summary="One of your top-ups with its refunds",
         tags=["payments"],
     ),
@@ -71,12 +71,14 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=s.PrepareInputSerializer,
         responses={
             201: s.PreparedPaymentSerializer,
-            400: OpenApiResponse(
-                description="Bad amount: `invalid`, `invalid_amount`, `payment_amount_out_of_range`, "
-                "`payment_amount_not_on_step`."
+            **error_responses(
+                e400="Bad amount: `invalid`, `invalid_amount`, `payment_amount_out_of_range` (with `min_amount`, "
+                "`max_amount`), `payment_amount_not_on_step` (with `step`).",
+                e409="PortOne refused to register the amount: `payment_gateway_rejected`.",
             ),
             **GATEWAY_ERRORS,
         },
+        examples=[OpenApiExample("Ten thousand won", value={"amount": "10000"}, request_only=True)],
         summary="Start a top-up: registers the amount with PortOne and returns what its browser SDK needs",
         tags=["payments"],
     )
@@ -93,9 +95,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=s.CompleteInputSerializer,
         responses={
             200: OpenApiResponse(s.PaymentDetailSerializer, description="Credited, now or earlier."),
-            404: OpenApiResponse(description="`payment_not_found`: not your order, or PortOne has no such imp_uid."),
-            409: OpenApiResponse(
-                description="`payment_amount_mismatch` (cancelled at PortOne, under review) or `payment_not_paid`."
+            **error_responses(
+                400,
+                e404="`payment_not_found`: not your order, or PortOne has no such imp_uid.",
+                e409="`payment_amount_mismatch` (cancelled at PortOne, under review) or `payment_not_paid`.",
             ),
             **GATEWAY_ERRORS,
         },
@@ -126,8 +129,10 @@ class PortOneWebhookView(APIView):
             200: OpenApiResponse(
                 s.WebhookResultSerializer, description="Processed, or safely ignored (not our order)."
             ),
-            400: OpenApiResponse(description="No imp_uid."),
-            404: OpenApiResponse(description="PortOne does not know this imp_uid (a forged notification)."),
+            **error_responses(
+                e400="No imp_uid: `invalid` with `errors`.",
+                e404="PortOne does not know this imp_uid (a forged notification): `payment_not_found`.",
+            ),
             **GATEWAY_ERRORS,
         },
         summary="PortOne webhook: {imp_uid, merchant_uid, status}, JSON or form",

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from rest_framework import serializers
 
+from stocking.core.schema import request_schema
 from trading import krx
 from trading.models import Execution, Market, Order, OrderSide, OrderStatus, OrderType, PriceBar, Stock, TimeInForce
 
@@ -135,6 +136,17 @@ class MarketClockSerializer(serializers.Serializer):
     next_close = serializers.DateTimeField(help_text="The session close, or the midnight day roll.")
 
 
+@request_schema(
+    # validate()'s rule, for clients and generated requests: a limit order names its price, a market one none.
+    # (Patterns, not enums: drf-spectacular would name every enum as a choice set of its own.)
+    anyOf=[
+        {"properties": {"order_type": {"pattern": "^market$"}, "limit_price": {"not": {"type": "string"}}}},
+        {
+            "properties": {"order_type": {"pattern": "^limit$"}, "limit_price": {"type": "string"}},
+            "required": ["limit_price"],
+        },
+    ]
+)
 class OrderInputSerializer(serializers.Serializer):
     stock = serializers.RegexField(
         r"^\d{6}$", help_text="KRX code, six digits", error_messages={"invalid": "A stock code is six digits."}
@@ -154,6 +166,7 @@ class OrderInputSerializer(serializers.Serializer):
         return attrs
 
 
+@request_schema(minProperties=1)
 class OrderModifySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY, required=False)
     limit_price = WholeWonField(required=False)
@@ -266,6 +279,11 @@ class OrderableSerializer(serializers.Serializer):
     sell_tax_rate = serializers.DecimalField(max_digits=8, decimal_places=6)
 
 
+@request_schema(
+    # Any other confirm reaches the service, which answers 400 `reset_not_confirmed`.
+    properties={"confirm": {"type": "string", "enum": ["RESET"], "description": 'Must be exactly "RESET".'}},
+    required=["confirm"],
+)
 class ResetInputSerializer(serializers.Serializer):
     confirm = serializers.CharField(required=False, allow_blank=True, help_text='Must be exactly "RESET".')
 

@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from stocking.core.exceptions import StockNotTradable
+from stocking.core.schema import error_responses
 from trading import selectors
 from trading.api import serializers as s
 from trading.models import Stock
@@ -15,17 +16,51 @@ from trading.services.orders import UnknownStock, validate_limit_price
 from trading.services.reset import account_reset
 from trading.sessions import market_clock
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input or a KRX rule broken; body `{detail, code}`."),
-    404: OpenApiResponse(description="Not found (or not yours)."),
-    409: OpenApiResponse(description="Conflict with the order's state or the market; body `{detail, code}`."),
-}
+KRX_RULES = (
+    "`invalid` with `errors` by field, or a rule the order breaks: `invalid_order`, `invalid_tick_size` (with "
+    "`tick_size`), `price_out_of_limit` (with `lower_limit`, `upper_limit`), `insufficient_cash` (with "
+    "`available_cash`), `insufficient_shares` (with `available_quantity`)."
+)
+ORDER_CONFLICTS = (
+    "`market_closed`, `stock_not_tradable` (halted, delisted or unpriced), `order_not_cancellable` or "
+    "`order_not_modifiable` (no longer open, or a DAY order whose day has ended)."
+)
+ERRORS = error_responses(404, e400=KRX_RULES, e409=ORDER_CONFLICTS)
+BAD_QUERY = error_responses(e400="A query parameter outside its allowed values: `invalid` with `errors`.")
+STOCK_CODE = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^\d{6}$",
+    description="KRX code, six digits",
+    examples=[OpenApiExample("Samsung Electronics", value="005930")],
+)
+ORDER_EXAMPLES = [
+    OpenApiExample(
+        "Limit buy",
+        value={"stock": "005930", "side": "buy", "order_type": "limit", "quantity": 10, "limit_price": "70000"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Market sell",
+        value={"stock": "005930", "side": "sell", "order_type": "market", "quantity": 1},
+        request_only=True,
+    ),
+]
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.StockListQuerySerializer], summary="List stocks", tags=["market"]),
+    list=extend_schema(
+        parameters=[s.StockListQuerySerializer],
+        responses={200: s.StockSerializer(many=True), **BAD_QUERY},
+        summary="List stocks",
+        tags=["market"],
+    ),
     retrieve=extend_schema(
-        responses={200: s.QuoteSerializer, 404: ERRORS[404]}, summary="A stock's quote", tags=["market"]
+        parameters=[STOCK_CODE],
+        responses={200: s.QuoteSerializer, **error_responses(e404="No such stock.")},
+        summary="A stock's quote",
+        tags=["market"],
     ),
 )
 class StockViewSet(viewsets.ReadOnlyModelViewSet):
@@ -45,12 +80,12 @@ class StockViewSet(viewsets.ReadOnlyModelViewSet):
         return s.QuoteSerializer if self.action == "retrieve" else s.StockSerializer
 
     @extend_schema(
-        parameters=[s.CandleQuerySerializer],
-        responses={200: s.CandleSerializer(many=True), 404: ERRORS[404]},
-        summary="OHLCV bars, oldest first",
+        parameters=[STOCK_CODE, s.CandleQuerySerializer],
+        responses={200: s.CandleSerializer(many=True), **BAD_QUERY, **error_responses(e404="No such stock.")},
+        summary="OHLCV bars, oldest first: a plain list of at most `limit` bars, not paginated",
         tags=["market"],
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def candles(self, request, code=None):
         stock = get_object_or_404(Stock, code=code)
         query = s.CandleQuerySerializer(data=request.query_params)
@@ -71,9 +106,14 @@ class MarketClockView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.OrderListQuerySerializer], summary="Your orders, newest first", tags=["orders"]),
+    list=extend_schema(
+        parameters=[s.OrderListQuerySerializer],
+        responses={200: s.OrderSerializer(many=True), **BAD_QUERY},
+        summary="Your orders, newest first",
+        tags=["orders"],
+    ),
     retrieve=extend_schema(
-        responses={200: s.OrderDetailSerializer, 404: ERRORS[404]},
+        responses={200: s.OrderDetailSerializer, **error_responses(404)},
         summary="One order with its executions",
         tags=["orders"],
     ),
@@ -112,6 +152,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             ),
             **ERRORS,
         },
+        examples=ORDER_EXAMPLES,
         summary="Place an order",
         tags=["orders"],
     )
@@ -125,6 +166,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(
         request=s.OrderModifySerializer,
         responses={200: s.OrderDetailSerializer, **ERRORS},
+        examples=[OpenApiExample("A new price", value={"limit_price": "65000"}, request_only=True)],
         summary="Modify an open limit order (re-reserves)",
         tags=["orders"],
     )
@@ -136,7 +178,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=None,
-        responses={200: s.OrderDetailSerializer, **ERRORS},
+        responses={200: s.OrderDetailSerializer, **error_responses(404, e409=ORDER_CONFLICTS)},
         summary="Cancel an open order",
         tags=["orders"],
     )
@@ -147,7 +189,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         parameters=[s.OrderableQuerySerializer],
-        responses={200: s.OrderableSerializer, **ERRORS},
+        responses={
+            200: s.OrderableSerializer,
+            **error_responses(
+                e400="`invalid` with `errors` by field, or a price off the grid or the limits: `invalid_tick_size`, "
+                "`price_out_of_limit`.",
+                e404="No such stock: `unknown_stock`.",
+                e409="`stock_not_tradable`: the stock has no price yet.",
+            ),
+        },
         summary="How many shares you can buy or sell, with estimated fee and tax",
         tags=["orders"],
     )
@@ -173,7 +223,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         summary="Your fills, newest first",
         tags=["orders"],
     ),
-    retrieve=extend_schema(summary="One fill", tags=["orders"]),
+    retrieve=extend_schema(
+        responses={200: s.ExecutionSerializer, **error_responses(404)}, summary="One fill", tags=["orders"]
+    ),
 )
 class ExecutionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"\d+"
@@ -190,7 +242,10 @@ class AccountResetView(APIView):
         request=s.ResetInputSerializer,
         responses={
             200: s.ResetSerializer,
-            400: OpenApiResponse(description='Without {"confirm": "RESET"}: `reset_not_confirmed`.'),
+            **error_responses(
+                e400='Without {"confirm": "RESET"}: `reset_not_confirmed`.',
+                e409="Orders kept arriving during the reset; try again: `reset_busy`.",
+            ),
         },
         summary="Start over: cancel open orders, remove positions, cash back to the grant plus paid top-ups",
         tags=["portfolio"],

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from stocking.core.money import rate_percent
+from stocking.core.schema import request_schema
 from trading.api.serializers import WholeWonField, price_change, price_change_rate
 from watchlist.models import Watchlist, WatchlistItem
 
@@ -67,6 +68,7 @@ class WatchlistCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
 
 
+@request_schema(minProperties=1)
 class WatchlistUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50, required=False)
     position = serializers.IntegerField(min_value=0, required=False, help_text="Move the list here (0 = first).")
@@ -85,6 +87,7 @@ class ItemAddSerializer(serializers.Serializer):
     target_price = WholeWonField(required=False, allow_null=True, default=None)
 
 
+@request_schema(minProperties=1)
 class ItemUpdateSerializer(serializers.Serializer):
     memo = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
     target_price = WholeWonField(required=False, allow_null=True, help_text="null clears it.")

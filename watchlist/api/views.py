@@ -1,22 +1,40 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from stocking.core.schema import error_responses
 from watchlist import selectors, services
 from watchlist.api import serializers as s
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input, a duplicate name or stock; `{detail, code}`."),
-    404: OpenApiResponse(description="No such watchlist (or not yours), or an unknown stock."),
-    409: OpenApiResponse(description="Too many lists or items (`watchlist_limit`)."),
-}
+NO_LIST = "No such watchlist (or not yours)."
+LIST_ERRORS = error_responses(
+    e400="`invalid` with `errors`, `invalid_watchlist`, or a name you already use: `duplicate_watchlist_name`.",
+    e404=NO_LIST,
+    e409="Too many lists: `watchlist_limit`.",
+)
+ITEM_ERRORS = error_responses(
+    e400="`invalid` with `errors`, a target price off the KRX tick grid (`invalid_watchlist`), or a stock "
+    "already on the list (`already_in_watchlist`).",
+    e404=f"{NO_LIST} Or an unknown stock (`unknown_stock`), or a stock not on the list.",
+    e409="Too many stocks on the list: `watchlist_limit`.",
+)
+STOCK_CODE = OpenApiParameter(
+    "code",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^\d{6}$",
+    description="KRX code, six digits",
+    examples=[OpenApiExample("Samsung Electronics", value="005930")],
+)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Your watchlists with live quotes", tags=["watchlists"]),
     retrieve=extend_schema(
-        responses={200: s.WatchlistSerializer, **ERRORS}, summary="One watchlist", tags=["watchlists"]
+        responses={200: s.WatchlistSerializer, **error_responses(e404=NO_LIST)},
+        summary="One watchlist",
+        tags=["watchlists"],
     ),
 )
 class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -33,7 +51,8 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         request=s.WatchlistCreateSerializer,
-        responses={201: s.WatchlistSerializer, **ERRORS},
+        responses={201: s.WatchlistSerializer, **LIST_ERRORS},
+        examples=[OpenApiExample("A list", value={"name": "반도체"}, request_only=True)],
         summary="Create a watchlist (placed last)",
         tags=["watchlists"],
     )
@@ -45,7 +64,7 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         request=s.WatchlistUpdateSerializer,
-        responses={200: s.WatchlistSerializer, **ERRORS},
+        responses={200: s.WatchlistSerializer, **LIST_ERRORS},
         summary="Rename a watchlist or move it",
         tags=["watchlists"],
     )
@@ -55,14 +74,23 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         services.watchlist_update(user=request.user, watchlist_id=int(pk), **data.validated_data)
         return self._detail(int(pk))
 
-    @extend_schema(responses={204: None, 404: ERRORS[404]}, summary="Delete a watchlist", tags=["watchlists"])
+    @extend_schema(
+        responses={204: None, **error_responses(e404=NO_LIST)}, summary="Delete a watchlist", tags=["watchlists"]
+    )
     def destroy(self, request, pk=None):
         services.watchlist_delete(user=request.user, watchlist_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         request=s.ItemAddSerializer,
-        responses={201: s.WatchlistSerializer, **ERRORS},
+        responses={201: s.WatchlistSerializer, **ITEM_ERRORS},
+        examples=[
+            OpenApiExample(
+                "SK hynix with a target",
+                value={"stock": "000660", "memo": "HBM", "target_price": "160000"},
+                request_only=True,
+            )
+        ],
         summary="Add a stock to a watchlist (placed last)",
         tags=["watchlists"],
     )
@@ -76,13 +104,18 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(
         methods=["PATCH"],
+        parameters=[STOCK_CODE],
         request=s.ItemUpdateSerializer,
-        responses={200: s.WatchlistSerializer, **ERRORS},
+        responses={200: s.WatchlistSerializer, **ITEM_ERRORS},
         summary="Edit a stock's memo or target price, or move it within the list",
         tags=["watchlists"],
     )
     @extend_schema(
-        methods=["DELETE"], responses={204: None, 404: ERRORS[404]}, summary="Remove a stock", tags=["watchlists"]
+        methods=["DELETE"],
+        parameters=[STOCK_CODE],
+        responses={204: None, **error_responses(e404=f"{NO_LIST} Or a stock not on the list.")},
+        summary="Remove a stock",
+        tags=["watchlists"],
     )
     @action(detail=True, methods=["patch", "delete"], url_path=r"stocks/(?P<code>\d{6})")
     def stock(self, request, pk=None, code=None):

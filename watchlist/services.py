@@ -88,7 +88,11 @@ def watchlist_create(*, user: User, name: str) -> Watchlist:
         raise WatchlistLimit(f"You can keep at most {settings.WATCHLIST_MAX_LISTS} watchlists.")
     if any(w.name == name for w in lists):
         raise DuplicateWatchlistName()
-    return Watchlist.objects.create(user=user, name=name, position=len(lists))
+    try:
+        with transaction.atomic():
+            return Watchlist.objects.create(user=user, name=name, position=len(lists))
+    except IntegrityError as exc:  # MariaDB's collation: "Abc" is already "abc" to the unique index
+        raise DuplicateWatchlistName() from exc
 
 
 @atomic_with_retry
@@ -105,7 +109,11 @@ def watchlist_update(
         if any(w.name == name and w.pk != watchlist.pk for w in lists):
             raise DuplicateWatchlistName()
         watchlist.name = name
-        watchlist.save(update_fields=["name", "updated_at"])
+        try:
+            with transaction.atomic():
+                watchlist.save(update_fields=["name", "updated_at"])
+        except IntegrityError as exc:  # as in watchlist_create
+            raise DuplicateWatchlistName() from exc
     if position is not None:
         Watchlist.objects.bulk_update(_move(lists, watchlist, position), ["position"])
     return watchlist

@@ -51,7 +51,7 @@ class LedgerKind(models.TextChoices):
 
 
 # Money the user put in or took out, as opposed to trading results: a deposit must never look like
-# profit. Staff adjustments correct the books, so they count as capital too.
+# profit. Staff adjustments are not capital (DESIGN): a correction shows in the account's P/L.
 CAPITAL_KINDS = frozenset(
     {
         LedgerKind.INITIAL_GRANT,
@@ -59,7 +59,6 @@ CAPITAL_KINDS = frozenset(
         LedgerKind.WITHDRAWAL,
         LedgerKind.TOPUP,
         LedgerKind.REFUND,
-        LedgerKind.ADJUSTMENT,
     }
 )
 

@@ -65,6 +65,11 @@ def _move(rows: list, row, position: int) -> list:
     return changed
 
 
+def _same_name(a: str, b: str) -> bool:
+    # One name regardless of case on every database, as MariaDB's collation already has it.
+    return a.casefold() == b.casefold()
+
+
 def _clean_name(name: str) -> str:
     name = name.strip()
     if not name:
@@ -86,7 +91,7 @@ def watchlist_create(*, user: User, name: str) -> Watchlist:
     lists = _lock_user_lists(user=user)
     if len(lists) >= settings.WATCHLIST_MAX_LISTS:
         raise WatchlistLimit(f"You can keep at most {settings.WATCHLIST_MAX_LISTS} watchlists.")
-    if any(w.name == name for w in lists):
+    if any(_same_name(w.name, name) for w in lists):
         raise DuplicateWatchlistName()
     try:
         with transaction.atomic():
@@ -106,7 +111,7 @@ def watchlist_update(
         raise NotFound("No such watchlist.")
     if name is not None:
         name = _clean_name(name)
-        if any(w.name == name and w.pk != watchlist.pk for w in lists):
+        if any(_same_name(w.name, name) and w.pk != watchlist.pk for w in lists):
             raise DuplicateWatchlistName()
         watchlist.name = name
         try:
@@ -169,6 +174,8 @@ def watchlist_add_stock(
 
 
 def _lock_item(*, user: User, watchlist_id: int, stock_code: str) -> tuple[Watchlist, WatchlistItem]:
+    if not Stock.objects.filter(code=stock_code).exists():
+        raise UnknownStock(f"No stock with code {stock_code!r}.")
     watchlist = _lock_list(user=user, watchlist_id=watchlist_id)
     item = WatchlistItem.objects.filter(watchlist=watchlist, stock__code=stock_code).select_related("stock").first()
     if item is None:

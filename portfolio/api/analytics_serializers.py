@@ -95,7 +95,12 @@ class StatsSerializer(serializers.Serializer):
     turnover = serializers.DecimalField(**MONEY, help_text="Traded value, buys and sells.")
     net_capital = serializers.DecimalField(**MONEY)
     total_value = serializers.DecimalField(**MONEY)
-    pnl = serializers.DecimalField(**MONEY, help_text="Value gained in the period, net of deposits and withdrawals.")
+    pnl = serializers.DecimalField(
+        **MONEY,
+        allow_null=True,
+        help_text="Value gained in the period, net of deposits and withdrawals; null when no closing "
+        "value before the period is known.",
+    )
     total_return_rate = serializers.DecimalField(**RATE)
     max_drawdown = DrawdownSerializer()
 

@@ -14,7 +14,6 @@ from portfolio.selectors.valuation import PortfolioValue, portfolio_value
 from stocking.core.clock import SEOUL, local_now
 from stocking.core.money import ZERO, rate_percent
 from trading.models import Execution, OrderSide
-from trading.sessions import market_clock
 
 HISTORY_PERIODS = ("1w", "1m", "3m", "1y", "all")
 STATS_PERIODS = ("day", "week", "month", "year", "all")
@@ -82,7 +81,7 @@ def _live_point(value: PortfolioValue, today: date) -> HistoryPoint:
 
 def portfolio_history(*, user: User, period: str = "3m") -> list[HistoryPoint]:
     """Daily snapshots of the current account inside the window, ending with today's live value."""
-    today = market_clock().trading_date
+    today = local_now().date()
     reset = last_reset(user=user)
     rows = _snapshots(user=user, since=history_start(period, today), before=today, reset=reset)
     points = [HistoryPoint(r.date, r.cash, r.holdings_value, r.total_value, r.net_capital) for r in rows]
@@ -108,7 +107,7 @@ class TradingStats:
     turnover: Decimal
     net_capital: Decimal
     total_value: Decimal
-    pnl: Decimal
+    pnl: Decimal | None
     total_return_rate: Decimal | None
     max_drawdown: Drawdown
 
@@ -142,7 +141,7 @@ def _average(total: Decimal, count: int) -> Decimal | None:
 def portfolio_stats(*, user: User, period: str = "all") -> TradingStats:
     """Trades, win rate, P/L, costs, turnover, return on capital and drawdown over a calendar
     period (Asia/Seoul) of the current account; "all" means since the last reset."""
-    today = market_clock().trading_date
+    today = local_now().date()
     first_day = stats_start(period, today)
     since = datetime.combine(first_day, time(0), tzinfo=SEOUL) if first_day else None
     reset = last_reset(user=user)
@@ -156,6 +155,10 @@ def portfolio_stats(*, user: User, period: str = "all") -> TradingStats:
     now = portfolio_value(user=user)
     end = CurvePoint(today, now.total_value, now.net_capital)
     pnl, base = period_pnl(start=start, end=end)
+    began = local_now(reset.created_at if reset else user.date_joined).date()
+    if start is None and first_day is not None and began < first_day:
+        # No closing value before the period although the account is older: the start is unknown.
+        pnl = base = None
     curve = ([start] if start else []) + inside + [end]
 
     sells, wins, losses = totals["sells"], totals["wins"], totals["losses"]
@@ -177,6 +180,6 @@ def portfolio_stats(*, user: User, period: str = "all") -> TradingStats:
         net_capital=now.net_capital,
         total_value=now.total_value,
         pnl=pnl,
-        total_return_rate=rate_percent(pnl, base),
+        total_return_rate=rate_percent(pnl, base) if base is not None and base > 0 else None,
         max_drawdown=max_drawdown(curve),
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -95,16 +95,47 @@ def position_list(*, user: User) -> list[Position]:
     return list(Position.objects.filter(user=user).select_related("stock").order_by("stock__code"))
 
 
+@dataclass(frozen=True)
+class _Cash:
+    cash: Decimal
+    reserved_cash: Decimal
+    net_capital: Decimal
+
+    @property
+    def available_cash(self) -> Decimal:
+        return self.cash - self.reserved_cash
+
+
+def _positions_and_cash(*, user: User) -> tuple[list[Position], _Cash]:
+    """The positions and the balance as of one moment. Read in one statement: under READ COMMITTED
+    two statements could straddle a fill and count its cash after the debit but its shares before."""
+    balance = Balance.objects.filter(user_id=OuterRef("user_id"))
+    positions = list(
+        Position.objects.filter(user=user)
+        .select_related("stock")
+        .annotate(
+            balance_cash=Subquery(balance.values("cash")[:1]),
+            balance_reserved=Subquery(balance.values("reserved_cash")[:1]),
+            balance_capital=Subquery(balance.values("net_capital")[:1]),
+        )
+        .order_by("stock__code")
+    )
+    if positions:
+        first = positions[0]
+        return positions, _Cash(first.balance_cash, first.balance_reserved, first.balance_capital)
+    bare = balance_get(user=user)
+    return positions, _Cash(bare.cash, bare.reserved_cash, bare.net_capital)
+
+
 def realized_pnl_total(*, user: User, after_execution_id: int = 0) -> Decimal:
     """Realized P/L summed from the fills themselves, so closed (deleted) positions still count."""
     total = Execution.objects.filter(user=user, id__gt=after_execution_id).aggregate(total=Sum("realized_pnl"))
     return total["total"] or ZERO
 
 
-def portfolio_value(*, user: User, balance: Balance | None = None) -> PortfolioValue:
-    """Cash, holdings at current prices, P/L and per-position figures; three queries whatever the size."""
-    balance = balance or balance_get(user=user)
-    positions = position_list(user=user)
+def portfolio_value(*, user: User) -> PortfolioValue:
+    """Cash, holdings at current prices, P/L and per-position figures; two queries whatever the size."""
+    positions, balance = _positions_and_cash(user=user)
     holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
     total_value = balance.cash + holdings
     values = [_value_position(p, total_value) for p in positions]
@@ -127,7 +158,7 @@ def portfolio_value(*, user: User, balance: Balance | None = None) -> PortfolioV
         day_change_rate=rate_percent(day_change, total_value - day_change),
         net_capital=balance.net_capital,
         total_pnl=total_pnl,
-        total_return_rate=rate_percent(total_pnl, balance.net_capital),
+        total_return_rate=rate_percent(total_pnl, balance.net_capital) if balance.net_capital > 0 else None,
         positions=values,
     )
 
@@ -150,8 +181,7 @@ class Allocation:
 
 def portfolio_allocation(*, user: User) -> Allocation:
     """Weights by stock and by sector, with cash as its own slice; largest first."""
-    balance = balance_get(user=user)
-    positions = position_list(user=user)
+    positions, balance = _positions_and_cash(user=user)
     holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
     total = balance.cash + holdings
     by_stock = [

@@ -3,55 +3,43 @@
 from datetime import date
 
 from django.db import connection
-from django.db.models import DecimalField, F, Sum
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from portfolio.models import Balance, PortfolioSnapshot, Position
+from stocking.core.db import atomic_with_retry
 from stocking.core.money import ZERO
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 UPDATED = ["cash", "holdings_value", "total_value", "net_capital", "updated_at"]
 
 
-def _holdings_by_user(user_ids: list[int] | None) -> dict[int, object]:
-    positions = Position.objects.all()
-    if user_ids is not None:
-        positions = positions.filter(user_id__in=user_ids)
-    price = Coalesce("stock__current_price", "average_price")
-    rows = (
-        positions.order_by()
-        .values("user_id")
-        .annotate(value=Sum(F("quantity") * price, output_field=MONEY))
-        .values_list("user_id", "value")
-    )
-    return dict(rows)
-
-
+@atomic_with_retry
 def snapshots_write(*, on: date, users: list[User] | None = None) -> int:
     """Write (or overwrite) the snapshot dated `on` for every user with a balance, or for `users`.
 
     Idempotent per user and date (a unique constraint and an upsert): the latest run wins, so the
     day roll can overwrite a snapshot an account reset wrote earlier the same day.
     """
-    user_ids = [u.pk for u in users] if users is not None else None
-    balances = Balance.objects.all()
-    if user_ids is not None:
-        balances = balances.filter(user_id__in=user_ids)
-    holdings = _holdings_by_user(user_ids)
-    rows = []
-    for user_id, cash, net_capital in balances.values_list("user_id", "cash", "net_capital").iterator():
-        value = holdings.get(user_id) or ZERO
-        rows.append(
-            PortfolioSnapshot(
-                user_id=user_id,
-                date=on,
-                cash=cash,
-                holdings_value=value,
-                total_value=cash + value,
-                net_capital=net_capital,
-            )
+    price = Coalesce("stock__current_price", "average_price")
+    holdings = (
+        Position.objects.filter(user_id=OuterRef("user_id"))
+        .order_by()
+        .values("user_id")
+        .annotate(value=Sum(F("quantity") * price, output_field=MONEY))
+        .values("value")
+    )
+    balances = Balance.objects.annotate(holdings=Coalesce(Subquery(holdings), ZERO, output_field=MONEY))
+    if users is not None:
+        balances = balances.filter(user_id__in=[u.pk for u in users])
+    rows = [
+        PortfolioSnapshot(
+            user_id=user_id, date=on, cash=cash, holdings_value=value, total_value=cash + value, net_capital=net_capital
         )
+        # One statement for cash and holdings alike: each account's two are read as of one moment.
+        for user_id, cash, net_capital, value in balances.values_list("user_id", "cash", "net_capital", "holdings")
+    ]
     # MySQL/MariaDB upsert on any unique key and refuse a named target; SQLite/PostgreSQL need one.
     target = ["user", "date"] if connection.features.supports_update_conflicts_with_target else None
     PortfolioSnapshot.objects.bulk_create(

@@ -6,7 +6,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
 from portfolio.models import Balance, CashLedgerEntry, LedgerKind
-from portfolio.services import balance_adjust
+from portfolio.services import balance_adjust, balance_deposit
 from portfolio.tests.helpers import assert_books_balance
 from stocking.core.exceptions import InsufficientFunds, InvalidAmount
 from trading.services import order_place
@@ -104,7 +104,9 @@ class TestStaffAdjustment:
             staff,
             "duplicate grant",
         )
-        assert Balance.objects.get(user=user).cash == D("9997500")
+        balance = Balance.objects.get(user=user)
+        # A correction, not capital: it shows in the account's P/L.
+        assert (balance.cash, balance.net_capital) == (D("9997500"), D("10000000"))
         assert_books_balance()
 
     @pytest.mark.parametrize(("amount", "reason"), [("100", ""), ("100", "   "), ("0", "x"), ("10.5", "x")])
@@ -117,3 +119,16 @@ class TestStaffAdjustment:
         with pytest.raises(InsufficientFunds):
             balance_adjust(user=user, amount=D("-10000001"), reason="x", staff_user=user)
         assert_books_balance()
+
+
+def test_the_capital_migration_recomputes_net_capital_without_adjustments(user):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("portfolio.migrations.0004_capital_without_adjustments")
+    balance_deposit(user=user, amount=D("5000"))
+    Balance.objects.filter(user=user).update(net_capital=D("1"))  # as the old rule might have left it
+    migration.recompute(apps, None)
+    assert Balance.objects.get(user=user).net_capital == D("10005000")
+    assert_books_balance()

@@ -180,3 +180,23 @@ class TestStats:
         body = auth_client.get(STATS, {"period": "week"}).json()
         assert body["trades"] == 0 and body["win_rate"] is None and body["average_win"] is None
         assert body["total_return_rate"] == "0.00"
+
+
+def test_a_period_with_no_known_start_has_no_pnl_rather_than_a_made_up_one(auth_client, user):
+    from accounts.models import User
+
+    User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - timedelta(days=400))
+    body = auth_client.get(STATS, {"period": "month"}).json()
+    assert (body["pnl"], body["total_return_rate"]) == (None, None)
+    snapshot(user, 40, "9900000")
+    body = auth_client.get(STATS, {"period": "month"}).json()
+    # The point 40 days back precedes the month's first day, whatever today is.
+    assert (body["pnl"], body["total_return_rate"]) == ("100000.00", "1.01")
+
+
+def test_no_return_is_shown_on_no_capital(auth_client, user):
+    from portfolio.services import balance_withdraw
+
+    balance_withdraw(user=user, amount=D("10000000"))
+    body = auth_client.get("/api/v1/portfolio").json()
+    assert (body["net_capital"], body["total_return_rate"]) == ("0.00", None)

@@ -9,10 +9,9 @@ from accounts.tests.factories import UserFactory
 from portfolio.models import PortfolioSnapshot
 from portfolio.services.snapshots import snapshots_write
 from portfolio.tests.trades import set_price, winning_round_trip
-from stocking.core.clock import SEOUL
+from stocking.core.clock import SEOUL, local_now
 from trading.models import Stock
 from trading.services.market_day import market_day_roll
-from trading.sessions import market_clock
 from trading.tests.factories import StockFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +52,7 @@ def test_writing_the_same_date_twice_overwrites_instead_of_duplicating(user, sto
 
 def test_command_defaults_to_today_and_accepts_a_date(user):
     assert "Wrote 1 portfolio snapshots for" in run()
-    assert PortfolioSnapshot.objects.get().date == market_clock().trading_date
+    assert PortfolioSnapshot.objects.get().date == local_now().date()
     run("--date", "2026-11-02")
     assert PortfolioSnapshot.objects.filter(date=date(2026, 11, 2)).count() == 1
 

@@ -130,3 +130,23 @@ def test_resetting_one_user_leaves_others_alone(user, kospi):
     account_reset(user=user, confirm="RESET")
     assert Position.objects.get(user=other).quantity == 60
     assert_books_balance()
+
+
+@pytest.mark.parametrize("enforced", [False, True])
+def test_a_reset_after_the_close_starts_history_and_day_stats_afresh(auth_client, user, kospi, settings, enforced):
+    """With market hours enforced the trading date runs ahead of the calendar after the close;
+    history and calendar stats follow Seoul's calendar, so the old account never leaks in."""
+    from stocking.core.clock import local_now
+
+    today = local_now().date()
+    PortfolioSnapshot.objects.create(
+        user=user, date=today, cash=D("9000000"), holdings_value=D("0"), total_value=D("9000000"), net_capital=D("1")
+    )
+    winning_round_trip(user, kospi)  # traded while the (always-open) market was open
+    settings.ENFORCE_MARKET_HOURS = enforced  # a reset needs no open market
+    account_reset(user=user, confirm="RESET")
+    points = auth_client.get("/api/v1/portfolio/history", {"period": "all"}).json()["points"]
+    assert [(p["date"], p["total_value"]) for p in points] == [(str(today), "10000000.00")]
+    for period in ("day", "week", "all"):
+        stats = auth_client.get("/api/v1/portfolio/stats", {"period": period}).json()
+        assert (stats["trades"], stats["pnl"], stats["total_return_rate"]) == (0, "0.00", "0.00"), period

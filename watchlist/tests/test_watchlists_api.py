@@ -205,3 +205,20 @@ def test_detail_and_list_cost_the_same_queries_for_1_and_100_items(auth_client, 
 
 def test_watchlists_need_authentication(api_client):
     assert api_client.get(LISTS).status_code == 401
+
+
+@pytest.mark.parametrize("name", ["관심종목", "TECH", "Tech"])
+def test_names_differing_only_in_case_are_duplicates_on_every_database(auth_client, name):
+    auth_client.post(LISTS, {"name": "tech"}, format="json")
+    response = auth_client.post(LISTS, {"name": name}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "duplicate_watchlist_name")
+    other = auth_client.post(LISTS, {"name": "growth"}, format="json").json()["id"]
+    response = auth_client.patch(f"{LISTS}/{other}", {"name": name.upper()}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "duplicate_watchlist_name")
+
+
+def test_an_item_path_with_an_unknown_stock_code_is_unknown_stock(auth_client):
+    watchlist_id = default_list(auth_client)["id"]
+    response = auth_client.patch(f"{LISTS}/{watchlist_id}/stocks/999999", {"memo": "x"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (404, "unknown_stock")
+    assert auth_client.delete(f"{LISTS}/{watchlist_id}/stocks/999999").json()["code"] == "unknown_stock"

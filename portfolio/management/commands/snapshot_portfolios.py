@@ -4,23 +4,23 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portfolio.models import Balance
 from portfolio.services.snapshots import snapshots_write
-from trading.sessions import market_clock
+from stocking.core.clock import local_now
 
 
 class Command(BaseCommand):
     help = (
         "Write every user's equity-curve point (cash, holdings at current prices, net capital) for a "
-        "date: today's trading date by default. Idempotent per user and date: running it again "
+        "date: today (Asia/Seoul) by default. Idempotent per user and date: running it again "
         "overwrites that date's points with the values as of now. The market engine does this by "
         "itself at every day roll."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="ISO date the points are filed under (default: today's trading date).")
+        parser.add_argument("--date", help="ISO date the points are filed under (default: today in Seoul).")
         parser.add_argument("--dry-run", action="store_true", help="Say how many points would be written.")
 
     def handle(self, *args, **options):
-        on = market_clock().trading_date
+        on = local_now().date()
         if options["date"]:
             try:
                 on = date.fromisoformat(options["date"])

@@ -146,6 +146,21 @@ def _require_nonempty_body(operation: dict, components: dict) -> None:
             body["required"] = True
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly: `database_unavailable`."
+
+
+def _add_database_unavailable(responses: dict) -> None:
+    """Every operation reads the database (credentials, throttle counters, its data), and a lost database
+    answers 503 everywhere; the payment operations already document a 503 of their own."""
+    if "503" in responses:
+        if DATABASE_UNAVAILABLE not in responses["503"].get("description", ""):
+            responses["503"]["description"] = (
+                f"{responses['503'].get('description', '')} {DATABASE_UNAVAILABLE}".strip()
+            )
+    else:
+        responses["503"] = {"description": DATABASE_UNAVAILABLE}
+
+
 def _add(responses: dict, status: int, description: str) -> None:
     responses.setdefault(str(status), {"description": description})
 
@@ -157,7 +172,7 @@ def postprocess_common_responses(result, generator, request, public):
       the end of a list;
     - 401 wherever a credential is read (a bad or expired token is refused even on public operations),
       403 for a cookie-session write without its CSRF token;
-    - 429 (with `Retry-After`) wherever a throttle applies;
+    - 429 (with `Retry-After`) wherever a throttle applies, 503 everywhere for a lost database;
 
     and give every error response the `{detail, code}` body.
     """
@@ -191,7 +206,9 @@ def postprocess_common_responses(result, generator, request, public):
                     "headers",
                     {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
                 )
+            _add_database_unavailable(responses)
             for status, response in responses.items():
                 if re.fullmatch(r"[45]\d\d", status) and "content" not in response:
                     response["content"] = content
+            operation["responses"] = dict(sorted(responses.items()))
     return result

@@ -215,14 +215,14 @@ def test_api_conforms_anonymously(case, world):
 
 @pytest.mark.django_db
 def test_a_watchlist_name_the_database_collates_as_taken_is_400_not_500(auth_client):
-    """MariaDB's case- and accent-insensitive collation makes the unique index refuse "abc" beside "Abc",
-    which the service's own check (an exact match) let through to an IntegrityError, a 500."""
-    assert auth_client.post("/api/v1/watchlists", {"name": "Abc"}, format="json").status_code == 201
-    other = auth_client.post("/api/v1/watchlists", {"name": "Def"}, format="json").json()
-    created = auth_client.post("/api/v1/watchlists", {"name": "abc"}, format="json")
-    renamed = auth_client.patch(f"/api/v1/watchlists/{other['id']}", {"name": "ABC"}, format="json")
+    """MariaDB's accent-insensitive collation makes the unique index refuse "Café" beside "Cafe", which the
+    service's own check (letter case aside) lets through to an IntegrityError: that was a 500."""
+    assert auth_client.post("/api/v1/watchlists", {"name": "Cafe"}, format="json").status_code == 201
+    other = auth_client.post("/api/v1/watchlists", {"name": "Tea"}, format="json").json()
+    created = auth_client.post("/api/v1/watchlists", {"name": "Café"}, format="json")
+    renamed = auth_client.patch(f"/api/v1/watchlists/{other['id']}", {"name": "CAFÉ"}, format="json")
     if connection.vendor == "mysql":
         assert (created.status_code, created.json()["code"]) == (400, "duplicate_watchlist_name")
         assert (renamed.status_code, renamed.json()["code"]) == (400, "duplicate_watchlist_name")
-    else:  # SQLite compares names exactly
-        assert (created.status_code, renamed.status_code) == (201, 200)
+    else:  # SQLite's index tells "é" from "e"
+        assert (created.status_code, renamed.status_code) == (201, 400)  # "CAFÉ" is "Café" in another case

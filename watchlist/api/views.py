@@ -113,7 +113,10 @@ class WatchlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(
         methods=["DELETE"],
         parameters=[STOCK_CODE],
-        responses={204: None, **error_responses(e404=f"{NO_LIST} Or a stock not on the list.")},
+        responses={
+            204: None,
+            **error_responses(e404=f"{NO_LIST} Or an unknown stock (`unknown_stock`), or a stock not on the list."),
+        },
         summary="Remove a stock",
         tags=["watchlists"],
     )

@@ -11,7 +11,6 @@ import re
 
 from django.core.validators import EmailValidator, RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
@@ -119,10 +118,12 @@ class NonBlankStringExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
-def _error_schema(result: dict) -> dict:
+def _error_content(result: dict, views: dict) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    if ERROR_COMPONENT not in schemas:
-        schemas[ERROR_COMPONENT] = AutoSchema()._map_serializer(ErrorSerializer(), "response")
+    if ERROR_COMPONENT not in schemas and views:
+        # No view named the error body itself: map it with any view's inspector (it needs one for context).
+        inspector = next(iter(views.values())).schema
+        schemas[ERROR_COMPONENT] = inspector._map_serializer(ErrorSerializer(), "response")
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}
 
 
@@ -176,8 +177,8 @@ def postprocess_common_responses(result, generator, request, public):
 
     and give every error response the `{detail, code}` body.
     """
-    content = _error_schema(result)
     views = _views_by_operation(generator)
+    content = _error_content(result, views)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})

@@ -7,6 +7,7 @@ schema's examples and schemathesis' coverage cases, derandomized, no example dat
 Run it alone with `.venv/bin/pytest stocking/tests/test_schema_conformance.py`.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -211,6 +212,48 @@ def test_api_conforms_for_a_user(case, world):
 def test_api_conforms_anonymously(case, world):
     cache.clear()
     case.call_and_validate(checks=CHECKS)
+
+
+def _operations():
+    for path, methods in schema.raw_schema["paths"].items():
+        for method, operation in methods.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_error_response_documents_the_error_body():
+    ref = {"$ref": "#/components/schemas/Error"}
+    for label, operation in _operations():
+        for status, response in operation["responses"].items():
+            if status[0] in "45":
+                assert response["content"]["application/json"]["schema"] == ref, (label, status)
+
+
+def test_statuses_every_operation_can_answer_are_documented():
+    for label, operation in _operations():
+        responses = operation["responses"]
+        assert {"429", "503"} <= set(responses), label
+        if any(requirement for requirement in operation.get("security", [])):
+            assert "401" in responses, label
+
+
+def test_candles_are_a_plain_list_without_pagination():
+    operation = schema.raw_schema["paths"]["/api/v1/stocks/{code}/candles"]["get"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert not {"page", "page_size"} & {p["name"] for p in operation["parameters"]}
+
+
+@pytest.mark.parametrize(
+    ("component", "field", "accepted", "refused"),
+    [
+        ("AmountInputRequest", "amount", ["1", "1000000"], ["", "-", "0", "-5", "1.", "1.5", "0100"]),
+        ("PrepareInputRequest", "amount", ["10000", "10000.5", "-1"], ["", "-", ".", "1.", "1.234"]),
+        ("WatchlistCreateRequest", "name", ["a", " a "], ["   ", "\t"]),
+    ],
+)
+def test_request_patterns_admit_only_what_the_serializers_accept(component, field, accepted, refused):
+    pattern = schema.raw_schema["components"]["schemas"][component]["properties"][field]["pattern"]
+    assert all(re.search(pattern, value) for value in accepted)
+    assert not any(re.search(pattern, value) for value in refused)
 
 
 @pytest.mark.django_db

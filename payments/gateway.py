@@ -9,7 +9,9 @@ Every call:
   credentials or a malformed answer → `PaymentGatewayError` (502); down, slow or 5xx →
   `PaymentGatewayUnavailable` (503); a business refusal (`code != 0`, e.g. a cancel whose checksum no
   longer matches) → `PaymentGatewayRejected` (409). Callers write nothing when a call fails, and never
-  call this module while they hold a database row lock.
+  call this module while they hold a database row lock;
+- refuses an `imp_uid` that is not PortOne V1's `imp_<digits>`, or a `merchant_uid` this server did not
+  generate, with `InvalidPaymentId` (400 `invalid`) before any URL is built (see `payments/ids.py`).
 
 Sandbox mode (`PORTONE_SANDBOX=true`, development only): `sandbox_pay(merchant_uid=..., amount=None,
 fail=False) -> imp_uid` makes the local sandbox pay a prepared payment, as the PortOne browser window
@@ -30,6 +32,7 @@ from iamport import Iamport
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from payments.ids import is_imp_uid, is_merchant_uid
 from stocking.core.exceptions import (
     ApplicationError,
     PaymentGatewayError,
@@ -40,6 +43,13 @@ from stocking.core.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+class InvalidPaymentId(ApplicationError):
+    """An id that is not of PortOne's (imp_uid) or our (merchant_uid) format: refused before any URL is built."""
+
+    code = "invalid"
+    default_message = "Not a valid payment id."
 
 
 @dataclass(frozen=True)
@@ -202,7 +212,13 @@ def prepare(*, merchant_uid: str, amount: Decimal) -> None:
         client.prepare(merchant_uid=merchant_uid, amount=int(amount))
 
 
+def _require_imp_uid(imp_uid: str) -> None:
+    if not is_imp_uid(imp_uid):
+        raise InvalidPaymentId("imp_uid must be PortOne's imp_ followed by digits.")
+
+
 def find(*, imp_uid: str) -> GatewayPayment:
+    _require_imp_uid(imp_uid)
     client = _client()
     with _translate_errors("find"):
         raw = client.find_by_imp_uid(imp_uid)
@@ -211,6 +227,8 @@ def find(*, imp_uid: str) -> GatewayPayment:
 
 def find_by_merchant_uid(*, merchant_uid: str) -> GatewayPayment:
     """PortOne's latest attempt for our order id (PortOne sends no webhook when a browser is closed)."""
+    if not is_merchant_uid(merchant_uid):
+        raise InvalidPaymentId("merchant_uid must be one this server generated.")
     client = _client()
     with _translate_errors("find_by_merchant_uid"):
         raw = client.find_by_merchant_uid(merchant_uid)
@@ -220,6 +238,7 @@ def find_by_merchant_uid(*, merchant_uid: str) -> GatewayPayment:
 def cancel(*, imp_uid: str, amount: Decimal | None, checksum: Decimal, reason: str) -> GatewayPayment:
     """Cancel `amount` KRW (all that is left when None). `checksum` is what we believe is still
     refundable; PortOne refuses the cancel when it disagrees, so a repeated refund cannot go through twice."""
+    _require_imp_uid(imp_uid)
     client = _client()
     extra = {"checksum": int(checksum)}
     if amount is not None:

@@ -218,6 +218,7 @@ REST_FRAMEWORK = {
             "auth": "30/min",
             "orders": "300/min",
             "payments": "30/min",
+            "webhook": "600/min",  # PortOne's notifications, per sending address
         }.items()
     },
     "EXCEPTION_HANDLER": "stocking.core.exceptions.api_exception_handler",

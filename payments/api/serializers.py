@@ -1,6 +1,17 @@
 from rest_framework import serializers
 
+from payments.ids import IMP_UID_PATTERN, MERCHANT_UID_PATTERN
 from payments.models import Payment, PaymentRefund
+
+
+def imp_uid_field(**kwargs) -> serializers.RegexField:
+    # The id goes into a PortOne URL path: only PortOne V1's shape passes (the gateway checks again).
+    return serializers.RegexField(
+        IMP_UID_PATTERN,
+        max_length=64,
+        error_messages={"invalid": "Not a PortOne imp_uid (imp_ followed by digits)."},
+        **kwargs,
+    )
 
 
 class PrepareInputSerializer(serializers.Serializer):
@@ -9,14 +20,21 @@ class PrepareInputSerializer(serializers.Serializer):
 
 
 class CompleteInputSerializer(serializers.Serializer):
-    imp_uid = serializers.CharField(max_length=64, help_text="PortOne's payment id, from the browser SDK.")
-    merchant_uid = serializers.CharField(max_length=40, help_text="The merchant_uid that prepare returned.")
+    imp_uid = imp_uid_field(help_text="PortOne's payment id, from the browser SDK, e.g. `imp_123456789012`.")
+    merchant_uid = serializers.RegexField(
+        MERCHANT_UID_PATTERN,
+        max_length=40,
+        error_messages={"invalid": "Not a merchant_uid from prepare."},
+        help_text="The merchant_uid that prepare returned.",
+    )
 
 
 class WebhookInputSerializer(serializers.Serializer):
-    """PortOne's notification. Only `imp_uid` is used: the payment is fetched from PortOne again."""
+    """PortOne's notification. Only `imp_uid` is used: the payment is fetched from PortOne again.
+    `merchant_uid` is not checked against our format: another shop's order on a shared store id is
+    acknowledged (200 `ignored`), not refused."""
 
-    imp_uid = serializers.CharField(max_length=64)
+    imp_uid = imp_uid_field()
     merchant_uid = serializers.CharField(max_length=40, required=False, allow_blank=True)
     status = serializers.CharField(max_length=20, required=False, allow_blank=True)
 

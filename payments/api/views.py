@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from payments.api import serializers as s
@@ -96,7 +97,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={
             200: OpenApiResponse(s.PaymentDetailSerializer, description="Credited, now or earlier."),
             **error_responses(
-                400,
+                e400="`invalid`: an imp_uid not of PortOne V1's shape (`imp_` and digits), or a merchant_uid "
+                "prepare did not return.",
                 e404="`payment_not_found`: not your order, or PortOne has no such imp_uid.",
                 e409="`payment_amount_mismatch` (cancelled at PortOne, under review) or `payment_not_paid`.",
             ),
@@ -119,6 +121,10 @@ class PortOneWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # PortOne posts from a handful of addresses: its own generous per-address scope, so anonymous
+    # traffic sharing the `anon` budget can never make us drop (and PortOne give up on) a notification.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "webhook"
 
     @extend_schema(
         request={
@@ -130,7 +136,7 @@ class PortOneWebhookView(APIView):
                 s.WebhookResultSerializer, description="Processed, or safely ignored (not our order)."
             ),
             **error_responses(
-                e400="No imp_uid: `invalid` with `errors`.",
+                e400="No imp_uid, or one not of PortOne V1's shape (`imp_` and digits): `invalid` with `errors`.",
                 e404="PortOne does not know this imp_uid (a forged notification): `payment_not_found`.",
             ),
             **GATEWAY_ERRORS,

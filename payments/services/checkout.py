@@ -1,12 +1,12 @@
 """A user's top-up: prepare it, then verify it with PortOne (browser callback or webhook) and credit once."""
 
-import uuid
 from decimal import Decimal
 
 from django.conf import settings
 
 from accounts.models import User
 from payments import gateway
+from payments.ids import new_merchant_uid
 from payments.models import Payment, ReviewReason
 from payments.services.apply import payment_apply
 from stocking.core.exceptions import (
@@ -47,7 +47,7 @@ def payment_prepare(*, user: User, amount: Decimal) -> Payment:
     virtual_amount = round_money(amount * settings.VIRTUAL_CASH_PER_KRW)
     if virtual_amount <= 0:
         raise InvalidAmount("This amount buys no virtual cash.")
-    merchant_uid = f"stk_{uuid.uuid4().hex}"
+    merchant_uid = new_merchant_uid()
     gateway.prepare(merchant_uid=merchant_uid, amount=amount)
     return Payment.objects.create(
         user=user,

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from payments import gateway
+from payments.ids import is_imp_uid, new_merchant_uid
 from stocking.core.exceptions import (
     PaymentGatewayError,
     PaymentGatewayRejected,
@@ -27,20 +28,21 @@ def pay(merchant_uid: str = "order-1", amount: int = 10000, **extra) -> str:
 
 
 def test_a_paid_payment_is_fetched_typed_by_imp_uid_and_by_merchant_uid():
-    imp_uid = pay()
+    order = new_merchant_uid()
+    imp_uid = pay(order)
     found = gateway.find(imp_uid=imp_uid)
-    assert (found.imp_uid, found.merchant_uid, found.status, found.currency) == (imp_uid, "order-1", "paid", "KRW")
+    assert (found.imp_uid, found.merchant_uid, found.status, found.currency) == (imp_uid, order, "paid", "KRW")
     assert found.amount == D("10000") and isinstance(found.amount, D)
     assert found.cancel_amount == 0 and found.cancellations == ()
     assert found.paid_at is not None and found.paid_at.tzinfo is not None
-    assert gateway.find_by_merchant_uid(merchant_uid="order-1") == found
+    assert gateway.find_by_merchant_uid(merchant_uid=order) == found
 
 
 def test_an_unknown_payment_is_not_found():
     with pytest.raises(PaymentNotFound):
         gateway.find(imp_uid="imp_000000000000")
     with pytest.raises(PaymentNotFound):
-        gateway.find_by_merchant_uid(merchant_uid="never-prepared")
+        gateway.find_by_merchant_uid(merchant_uid=new_merchant_uid())
 
 
 def test_wrong_credentials_are_a_gateway_error(settings):
@@ -146,6 +148,50 @@ def test_malformed_payments_are_gateway_errors(raw):
 def test_float_amounts_parse_exactly():
     parsed = gateway.parse_payment({"imp_uid": "i", "merchant_uid": "m", "status": "paid", "amount": 10000.0})
     assert parsed.amount == D("10000")
+
+
+def test_the_sandbox_issues_imp_uids_of_portone_v1s_shape():
+    imp_uid = pay()
+    assert is_imp_uid(imp_uid) and len(imp_uid) == len("imp_") + 12
+
+
+MERCHANT_UID = "stk_" + "0" * 32
+MALFORMED_IMP_UIDS = [
+    f"prepare/{MERCHANT_UID}",  # would fetch payments/prepare/{merchant_uid}
+    "imp_1/../../users/getToken",
+    "../payments/find/x",
+    "imp_1?x=1",
+    "imp_1#",
+    "imp_1%2F..",
+    "imp_123\n",
+    "imp_١٢٣",  # Arabic-Indic digits: \d would admit them
+    "IMP_123",
+    "imp_",
+    "imp_12 ",
+    "",
+    "imp_" + "1" * 61,
+]
+
+
+@pytest.mark.parametrize("imp_uid", MALFORMED_IMP_UIDS)
+def test_a_malformed_imp_uid_is_refused_before_any_url_is_built(sandbox, imp_uid):
+    # Any request that reached the sandbox would be answered 503: the refusal must come first.
+    sandbox.configure({"outage": 503})
+    with pytest.raises(gateway.InvalidPaymentId) as caught:
+        gateway.find(imp_uid=imp_uid)
+    assert (caught.value.status_code, caught.value.code) == (400, "invalid")
+    with pytest.raises(gateway.InvalidPaymentId):
+        gateway.cancel(imp_uid=imp_uid, amount=None, checksum=D("1000"), reason="test")
+
+
+@pytest.mark.parametrize(
+    "merchant_uid",
+    ["prepare", "../users/getToken", MERCHANT_UID + "/x", MERCHANT_UID.upper(), "stk_" + "g" * 32, "order-1", ""],
+)
+def test_a_merchant_uid_this_server_did_not_generate_is_refused_before_any_url_is_built(sandbox, merchant_uid):
+    sandbox.configure({"outage": 503})
+    with pytest.raises(gateway.InvalidPaymentId):
+        gateway.find_by_merchant_uid(merchant_uid=merchant_uid)
 
 
 def test_only_the_adapter_imports_iamport():

@@ -32,6 +32,7 @@ class ReviewReason(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", "Paid amount or currency differs from the prepared one"
     CASH_UNAVAILABLE = "cash_unavailable", "Cancelled at PortOne, but the virtual cash was already spent"
     GATEWAY_INCONSISTENT = "gateway_inconsistent", "PortOne's cancelled amount differs from the recorded refunds"
+    REFUND_UNCONFIRMED = "refund_unconfirmed", "A refund sent to PortOne got no answer; re-sync to see if it was made"
 
 
 class Payment(models.Model):
@@ -69,6 +70,7 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"], name="payment_user_newest_idx"),
             models.Index(fields=["status", "created_at"], name="payment_status_created_idx"),
+            models.Index(fields=["status", "paid_at"], name="payment_status_paid_idx"),  # the paid recheck
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),

@@ -16,7 +16,10 @@ and control endpoints (no auth; loopback only) that stand in for the browser and
                            prepared payment; another amount simulates a tampered payment
     POST /sandbox/cancel   {"imp_uid", "amount"?, "reason"?}: a refund made in PortOne's console
     POST /sandbox/config   {"delay"?: seconds before every API answer, "outage"?: HTTP status to answer
-                           every API call with, 0 to stop}
+                           every API call with, 0 to stop; "outage_on"?: {path prefix: HTTP status}, the
+                           outage on those API paths only; "lost_answers"?: {path prefix: seconds}, calls
+                           on those paths are carried out, then answered only after that long, as when
+                           PortOne's reply is lost: a client with a shorter timeout never sees it}
     POST /sandbox/reset    forget everything
 
 With a webhook URL, payments made and console refunds are notified as PortOne does:
@@ -81,6 +84,8 @@ class SandboxState:
             self.latest: dict[str, str] = {}  # merchant_uid → imp_uid of its newest attempt
             self.delay = 0.0
             self.outage = 0
+            self.outage_on: dict[str, int] = {}
+            self.lost_answers: dict[str, float] = {}
 
     # --- PortOne's API
     def get_token(self, body: dict) -> Answer:
@@ -212,7 +217,25 @@ class SandboxState:
                 self.delay = max(float(body["delay"] or 0), 0.0)
             if "outage" in body:
                 self.outage = int(body["outage"] or 0)
-            return _ok({"delay": self.delay, "outage": self.outage})
+            if "outage_on" in body:
+                self.outage_on = {str(path): int(code) for path, code in (body["outage_on"] or {}).items()}
+            if "lost_answers" in body:
+                self.lost_answers = {str(path): float(after) for path, after in (body["lost_answers"] or {}).items()}
+            return _ok(
+                {
+                    "delay": self.delay,
+                    "outage": self.outage,
+                    "outage_on": self.outage_on,
+                    "lost_answers": self.lost_answers,
+                }
+            )
+
+    def faults(self, path: str) -> tuple[float, int, float]:
+        """(delay before, outage status, delay after the call is carried out) for one API path."""
+        with self.lock:
+            outage = self.outage or next((c for p, c in self.outage_on.items() if path.startswith(p)), 0)
+            lost = next((s for p, s in self.lost_answers.items() if path.startswith(p)), 0.0)
+            return self.delay, outage, lost
 
     def notify(self, payment: dict) -> None:
         if not self.webhook_url:
@@ -261,11 +284,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/sandbox/"):
             answer = self._control(method, path, body)
         else:
-            with state.lock:
-                delay, outage = state.delay, state.outage
+            delay, outage, lost = state.faults(path)
             if delay:
                 time.sleep(delay)
             answer = (outage, -1, HTTPStatus(outage).phrase, None) if outage else self._api(method, path, body)
+            if lost:
+                time.sleep(lost)
         status, code, message, response = answer
         payload = json.dumps({"code": code, "message": message, "response": response}, ensure_ascii=False).encode()
         self.send_response(status)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,3 +31,18 @@ def payments_to_sync(*, older_than: timedelta) -> QuerySet[Payment]:
     return Payment.objects.filter(
         Q(status=PaymentStatus.READY, created_at__lt=cutoff) | Q(status=PaymentStatus.NEEDS_REVIEW)
     ).order_by("pk")
+
+
+def payments_to_recheck(*, credited_within: timedelta, quiet_for: timedelta, limit: int) -> QuerySet[Payment]:
+    """Credited payments (paid or partially refunded) paid within `credited_within`, not heard about
+    from PortOne for `quiet_for`: at most `limit`, the longest unchecked first, so that successive runs
+    go round the whole window however many there are."""
+    now = timezone.now()
+    return (
+        Payment.objects.filter(
+            status__in=(PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED),
+            paid_at__gte=now - credited_within,
+        )
+        .filter(Q(synced_at__isnull=True) | Q(synced_at__lt=now - quiet_for))
+        .order_by(F("synced_at").asc(nulls_first=True), "pk")[:limit]
+    )

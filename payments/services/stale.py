@@ -1,5 +1,7 @@
 """Re-check payments PortOne will not tell us about: it sends no webhook when a payment fails or the
-browser closes, and a refund blocked by spent cash waits for a re-sync."""
+browser closes, a refund blocked by spent cash waits for a re-sync, and a cancellation whose webhook
+was lost (our downtime, a 5xx, a throttle) or a staff refund whose answer timed out must still take
+the virtual cash back."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,7 +10,7 @@ from django.utils import timezone
 
 from payments import gateway
 from payments.models import Payment, PaymentStatus
-from payments.selectors import payments_to_sync
+from payments.selectors import payments_to_recheck, payments_to_sync
 from payments.services.apply import payment_apply
 from stocking.core.exceptions import ApplicationError, PaymentNotFound
 
@@ -52,10 +54,24 @@ def payment_resync(*, payment: Payment, abandon_after: timedelta | None = None) 
     return payment_apply(data=data)
 
 
-def payment_sync_stale(*, older_than: timedelta, abandon_after: timedelta, dry_run: bool = False) -> list[SyncOutcome]:
-    """Re-sync every stale payment; one payment's gateway error does not stop the others."""
+def payment_sync_stale(
+    *,
+    older_than: timedelta,
+    abandon_after: timedelta,
+    recheck_paid: timedelta = timedelta(0),
+    recheck_limit: int = 0,
+    dry_run: bool = False,
+) -> list[SyncOutcome]:
+    """Re-sync every stale payment; one payment's gateway error does not stop the others.
+
+    Also re-checks up to `recheck_limit` credited payments paid within `recheck_paid` and not synced for
+    `older_than`, applying any PortOne cancellation we missed through the same path as the webhook (each
+    cancellation once: PortOne's cancellation id is unique among our refunds).
+    """
+    stale = list(payments_to_sync(older_than=older_than))
+    credited = list(payments_to_recheck(credited_within=recheck_paid, quiet_for=older_than, limit=recheck_limit))
     outcomes = []
-    for payment in payments_to_sync(older_than=older_than):
+    for payment in stale + credited:
         before = payment.status
         if dry_run:
             outcomes.append(SyncOutcome(payment, before, before))

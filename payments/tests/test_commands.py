@@ -138,6 +138,103 @@ def test_a_tampered_payment_whose_cancel_failed_is_cancelled_by_the_sync(user, s
     assert topups(user) == []
 
 
+def credited(user, amount: str = "10000") -> Payment:
+    payment, imp_uid = paid(user, amount)
+    return payment_complete(user=user, imp_uid=imp_uid, merchant_uid=payment.merchant_uid)
+
+
+def quiet(payment: Payment, minutes: int = 11, *, paid_days_ago: int = 0) -> None:
+    """As if PortOne had last been asked about it `minutes` ago, and it was paid `paid_days_ago` days ago."""
+    now = timezone.now()
+    Payment.objects.filter(pk=payment.pk).update(
+        synced_at=now - timedelta(minutes=minutes), paid_at=now - timedelta(days=paid_days_ago, minutes=minutes)
+    )
+
+
+def test_a_console_refund_whose_webhook_was_lost_is_taken_back_by_the_sync_once(user):
+    payment = credited(user)
+    before = Balance.objects.get(user=user).cash
+    console_cancel(payment.imp_uid)  # the sandbox has no webhook URL here: the notification is lost
+    quiet(payment)
+    output = sync()
+    assert f"{payment.merchant_uid}: paid → refunded" in output
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_amount == D("10000")
+    assert Balance.objects.get(user=user).cash == before - D("10000") and refunds(user) == [D("-10000")]
+    quiet(payment)
+    sync()
+    assert refunds(user) == [D("-10000")], "a fully refunded payment is not re-checked, nor refunded twice"
+    assert_books_balance()
+
+
+def test_missed_partial_refunds_are_taken_back_one_by_one(user):
+    payment = credited(user)
+    console_cancel(payment.imp_uid, amount=4000)
+    quiet(payment)
+    assert f"{payment.merchant_uid}: paid → partially_refunded" in sync()
+    console_cancel(payment.imp_uid, amount=6000)
+    quiet(payment)
+    assert f"{payment.merchant_uid}: partially_refunded → refunded" in sync()
+    assert refunds(user) == [D("-4000"), D("-6000")]
+    assert_books_balance()
+
+
+def test_a_missed_refund_of_spent_cash_goes_to_the_review_queue(user):
+    payment = credited(user)
+    balance_withdraw(user=user, amount=Balance.objects.get(user=user).cash)
+    console_cancel(payment.imp_uid)
+    quiet(payment)
+    assert "paid → needs_review" in sync()
+    assert refunds(user) == [] and Payment.objects.get(pk=payment.pk).review_reason == "cash_unavailable"
+    assert_books_balance()
+
+
+def test_the_recheck_window_is_an_option_and_zero_turns_it_off(user):
+    old = credited(user)
+    console_cancel(old.imp_uid)
+    quiet(old, paid_days_ago=8)
+    assert "0 payment(s) checked" in sync()  # the default window is 7 days
+    assert "0 payment(s) checked" in sync("--recheck-paid", "0d")
+    assert f"{old.merchant_uid}: paid → refunded" in sync("--recheck-paid", "10d")
+    assert refunds(user) == [D("-10000")]
+
+
+def test_payments_synced_recently_are_not_rechecked(user):
+    payment = credited(user)  # PortOne was asked a moment ago, when it was credited
+    console_cancel(payment.imp_uid)
+    assert "0 payment(s) checked" in sync("--older-than", "10m")
+    assert f"{payment.merchant_uid}: paid → refunded" in sync("--older-than", "0s")
+
+
+def test_the_recheck_is_bounded_per_run_and_goes_round_the_window(user):
+    payments = [credited(user) for _ in range(3)]
+    for minutes, payment in zip((30, 20, 40), payments, strict=True):
+        quiet(payment, minutes)
+    first = sync("--recheck-limit", "2", "-v", "2")
+    # The longest unchecked first; checking them makes the third the longest unchecked.
+    assert [p.merchant_uid in first for p in payments] == [True, False, True]
+    assert "2 payment(s) checked" in first
+    Payment.objects.filter(pk__in=[payments[0].pk, payments[2].pk]).update(
+        synced_at=timezone.now() - timedelta(minutes=15)
+    )
+    second = sync("--recheck-limit", "2", "-v", "2")
+    assert payments[1].merchant_uid in second and "2 payment(s) checked" in second
+    assert "0 payment(s) checked" in sync("--recheck-limit", "0")
+
+
+def test_a_dry_run_lists_the_credited_payments_it_would_recheck(user):
+    payment = credited(user)
+    quiet(payment)
+    console_cancel(payment.imp_uid)
+    assert f"{payment.merchant_uid}: paid (would check)" in sync("--dry-run")
+    assert refunds(user) == []
+
+
+def test_a_negative_recheck_limit_is_refused():
+    with pytest.raises(CommandError):
+        call_command("sync_payments", "--recheck-limit", "-1")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,12 +2,15 @@
 ledger; a refund made in PortOne's console (a `cancelled` webhook) does the same, or goes to review."""
 
 from decimal import Decimal as D
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from payments.models import PaymentStatus, ReviewReason
+from payments import gateway
+from payments.models import Payment, PaymentStatus, ReviewReason
 from payments.services import payment_complete, payment_refund, payment_resync
 from payments.tests.helpers import console_cancel, gateway_status, paid, prepared, refunds, topups
 from portfolio.models import Balance
@@ -17,6 +20,7 @@ from stocking.core.exceptions import (
     InsufficientFunds,
     InvalidAmount,
     PaymentGatewayRejected,
+    PaymentGatewayUnavailable,
     PaymentNotRefundable,
 )
 
@@ -165,4 +169,74 @@ def test_a_cancelled_payment_that_was_never_credited_is_just_cancelled(user):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and not payment.is_credited
     assert topups(user) == [] and refunds(user) == []
+    assert_books_balance()
+
+
+# PortOne carries out the cancel, but its answer never reaches us (a timeout).
+LOST_CANCEL_ANSWER = {"lost_answers": {"/payments/cancel": 1.5}}
+
+
+def sync() -> str:
+    out = StringIO()
+    call_command("sync_payments", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_a_refund_whose_answer_timed_out_is_confirmed_by_one_look_up(user, staff, credited, sandbox, settings):
+    settings.PORTONE_TIMEOUT = 0.4
+    sandbox.configure(LOST_CANCEL_ANSWER)
+    refunded = payment_refund(payment=credited, amount=D("3000"), reason="timed out", staff_user=staff)
+    assert (refunded.status, refunded.refunded_amount) == (PaymentStatus.PARTIALLY_REFUNDED, D("3000"))
+    assert refunds(user) == [D("-3000")] and refunded.refunds.get().created_by == staff
+    assert gateway.find(imp_uid=credited.imp_uid).cancel_amount == D("3000")
+    assert_books_balance()
+
+
+def test_a_refund_with_no_answer_and_no_look_up_is_flagged_then_settled_by_the_sync(
+    user, staff, credited, sandbox, settings
+):
+    settings.PORTONE_TIMEOUT = 0.4
+    # The cancel goes through unanswered, and PortOne stays unreachable for the look-up.
+    sandbox.configure({"lost_answers": {"/payments/": 1.5}})
+    with pytest.raises(PaymentGatewayUnavailable, match="flagged for re-sync"):
+        payment_refund(payment=credited, reason="lost", staff_user=staff)
+    flagged = Payment.objects.get(pk=credited.pk)
+    assert (flagged.status, flagged.review_reason) == (PaymentStatus.NEEDS_REVIEW, ReviewReason.REFUND_UNCONFIRMED)
+    assert refunds(user) == [], "nothing is taken back before PortOne confirms it"
+    with pytest.raises(PaymentNotRefundable):  # no second cancel while the first is unaccounted for
+        payment_refund(payment=credited, reason="again", staff_user=staff)
+    sandbox.configure({"lost_answers": {}})
+    assert f"{credited.merchant_uid}: needs_review → refunded" in sync()
+    settled = Payment.objects.get(pk=credited.pk)
+    assert (settled.status, settled.review_reason) == (PaymentStatus.REFUNDED, "")
+    assert refunds(user) == [D("-10000")]
+    assert_books_balance()
+
+
+def test_a_refund_portone_never_received_is_flagged_and_the_sync_reopens_it(user, staff, credited, sandbox):
+    sandbox.configure({"outage_on": {"/payments/cancel": 503}})
+    with pytest.raises(PaymentGatewayUnavailable, match="flagged for re-sync"):
+        payment_refund(payment=credited, reason="down", staff_user=staff)
+    assert Payment.objects.get(pk=credited.pk).review_reason == ReviewReason.REFUND_UNCONFIRMED
+    assert gateway.find(imp_uid=credited.imp_uid).cancel_amount == 0
+    sandbox.configure({"outage_on": {}})
+    assert f"{credited.merchant_uid}: needs_review → paid" in sync()
+    assert payment_refund(payment=credited, reason="retry", staff_user=staff).status == PaymentStatus.REFUNDED
+    assert refunds(user) == [D("-10000")]
+    assert_books_balance()
+
+
+def test_an_unanswered_refund_is_not_mistaken_for_a_console_refund_seen_by_the_look_up(
+    user, staff, credited, sandbox, settings
+):
+    console_cancel(credited.imp_uid, amount=4000)  # its webhook is lost
+    settings.PORTONE_TIMEOUT = 0.4
+    sandbox.configure(LOST_CANCEL_ANSWER)  # our cancel's checksum is stale: PortOne refuses it, unheard
+    with pytest.raises(PaymentGatewayUnavailable, match="does not show it"):
+        payment_refund(payment=credited, amount=D("3000"), reason="", staff_user=staff)
+    payment = Payment.objects.get(pk=credited.pk)
+    # The look-up recorded the console refund; ours can no longer land, so nothing is flagged.
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.PARTIALLY_REFUNDED, D("4000"))
+    assert gateway.find(imp_uid=credited.imp_uid).cancel_amount == D("4000")
+    assert refunds(user) == [D("-4000")]
     assert_books_balance()

@@ -1,5 +1,6 @@
 """The sandbox speaks PortOne's wire format: the `{code, message, response}` envelope and its statuses."""
 
+import pytest
 import requests
 from django.conf import settings
 
@@ -66,3 +67,21 @@ def test_a_failed_payment_can_be_simulated_and_retried():
     retried = call("POST", "sandbox/pay", json={"merchant_uid": "m2"}).json()["response"]
     assert retried["status"] == "paid" and retried["imp_uid"] != failed["imp_uid"]
     assert call("GET", "payments/find/m2", token=access).json()["response"]["imp_uid"] == retried["imp_uid"]
+
+
+def test_faults_can_target_one_path_and_a_lost_answer_is_still_carried_out(sandbox):
+    access = token()
+    call("POST", "payments/prepare", token=access, json={"merchant_uid": "m3", "amount": 1000})
+    imp_uid = call("POST", "sandbox/pay", json={"merchant_uid": "m3"}).json()["response"]["imp_uid"]
+    sandbox.configure({"outage_on": {"/payments/cancel": 503}})
+    assert call("POST", "payments/cancel", token=access, json={"imp_uid": imp_uid}).status_code == 503
+    assert call("GET", f"payments/{imp_uid}", token=access).json()["response"]["status"] == "paid"
+    sandbox.configure({"outage_on": {}, "lost_answers": {"/payments/cancel": 2}})
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{settings.PORTONE_API_URL}payments/cancel",
+            headers={"Authorization": access},
+            json={"imp_uid": imp_uid},
+            timeout=0.3,
+        )
+    assert call("GET", f"payments/{imp_uid}", token=access).json()["response"]["status"] == "cancelled"

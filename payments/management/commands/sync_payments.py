@@ -17,21 +17,47 @@ def duration(value: str) -> timedelta:
 
 class Command(BaseCommand):
     help = (
-        "Re-check stale `ready` payments and the review queue with PortOne, which sends no webhook when a "
-        "payment fails or the browser is closed. Credits what PortOne reports paid (once), closes what it "
-        "never saw after --abandon-after, retries blocked refunds. Exits 1 if PortOne could not be asked."
+        "Re-check stale `ready` payments, the review queue and recently credited payments with PortOne, which "
+        "sends no webhook when a payment fails or the browser is closed, and whose cancellation webhooks can be "
+        "lost. Credits what PortOne reports paid (once), closes what it never saw after --abandon-after, "
+        "retries blocked refunds, takes back the virtual cash of cancellations we missed. Exits 1 if PortOne "
+        "could not be asked."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=duration, default="10m", help="Age of a stale ready payment.")
+        parser.add_argument(
+            "--older-than",
+            type=duration,
+            default="10m",
+            help="Age of a stale ready payment; credited payments synced more recently than this are skipped.",
+        )
         parser.add_argument(
             "--abandon-after", type=duration, default="1d", help="Close ready payments PortOne never saw after this."
+        )
+        parser.add_argument(
+            "--recheck-paid",
+            type=duration,
+            default="7d",
+            help="Also re-check paid and partially refunded payments paid within this window, for cancellations "
+            "whose webhook never arrived (0d: off).",
+        )
+        parser.add_argument(
+            "--recheck-limit",
+            type=int,
+            default=200,
+            help="At most this many credited payments per run, the longest unchecked first.",
         )
         parser.add_argument("--dry-run", action="store_true", help="List what would be checked; ask nobody.")
 
     def handle(self, *args, **options):
+        if options["recheck_limit"] < 0:
+            raise CommandError("--recheck-limit cannot be negative")
         outcomes = payment_sync_stale(
-            older_than=options["older_than"], abandon_after=options["abandon_after"], dry_run=options["dry_run"]
+            older_than=options["older_than"],
+            abandon_after=options["abandon_after"],
+            recheck_paid=options["recheck_paid"],
+            recheck_limit=options["recheck_limit"],
+            dry_run=options["dry_run"],
         )
         verbosity = options["verbosity"]
         errors = [outcome for outcome in outcomes if outcome.error]

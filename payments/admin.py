@@ -1,16 +1,38 @@
 """Back office for top-ups: read-only rows, a `needs_review` work queue (status filter), and actions that
-go through the same services as everything else: a full refund at PortOne, a re-sync from PortOne, and
-closing an uncredited review item once PortOne holds none of its money."""
+go through the same services as everything else: a full or partial refund at PortOne, a re-sync from
+PortOne, and closing an uncredited review item once PortOne holds none of its money."""
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
 from payments.models import Payment, PaymentRefund, PaymentStatus
 from payments.services import payment_close_review, payment_refund, payment_resync
+from payments.services.refunds import is_refundable
 from stocking.core.admin import ReadOnlyAdminMixin
 from stocking.core.exceptions import ApplicationError
+
+
+class PartialRefundForm(forms.Form):
+    amount = forms.IntegerField(
+        label="Amount (KRW)",
+        min_value=1,
+        max_value=10**12,
+        help_text="Whole won, at most what is still refundable. The virtual cash taken back is at the "
+        "payment's own rate.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=255,
+        help_text="Required. Sent to PortOne and kept on the refund with your username.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class PaymentRefundInline(admin.TabularInline):
@@ -68,7 +90,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("user", "credit_entry")
     ordering = ("-created_at", "-id")
     inlines = (PaymentRefundInline,)
-    actions = ("refund_in_full", "resync_from_portone", "close_review")
+    actions = ("refund_in_full", "refund_partially", "resync_from_portone", "close_review")
     fieldsets = (
         (None, {"fields": ("merchant_uid", "imp_uid", "user", "name", "status", "review_reason", "review_note")}),
         ("Money", {"fields": ("amount", "virtual_amount", "refunded_amount", "currency", "credit_entry")}),
@@ -95,6 +117,45 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 done += 1
         if done:
             self.message_user(request, ngettext("Refunded %d payment.", "Refunded %d payments.", done) % done)
+
+    @admin.action(description="Refund part of the selected payment (one; cancels at PortOne)", permissions=["refund"])
+    def refund_partially(self, request: HttpRequest, queryset: QuerySet[Payment]):
+        """First call shows the form; the form posts back here with "apply" to refund."""
+        selected = list(queryset.select_related("user")[:2])
+        if len(selected) != 1:
+            self.message_user(request, "Select exactly one payment for a partial refund.", messages.ERROR)
+            return None
+        payment = selected[0]
+        if not is_refundable(payment):
+            self.message_user(
+                request, f"{payment.merchant_uid}: not refundable ({payment.get_status_display()}).", messages.ERROR
+            )
+            return None
+        form = PartialRefundForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            amount = Decimal(form.cleaned_data["amount"])
+            try:
+                refunded = payment_refund(
+                    payment=payment, amount=amount, reason=form.cleaned_data["reason"], staff_user=request.user
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{payment.merchant_uid}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{payment.merchant_uid}: refunded {amount:,.0f} KRW; {refunded.refunded_amount:,.0f} of "
+                    f"{refunded.amount:,.0f} refunded in all, now {refunded.get_status_display().lower()}.",
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Partial refund",
+            "opts": self.opts,
+            "form": form,
+            "payment": payment,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/payments/payment/partial_refund.html", context)
 
     @admin.action(description="Re-sync selected payments from PortOne", permissions=["resync"])
     def resync_from_portone(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:

@@ -11,9 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from payments import gateway
 from payments.models import Payment, PaymentStatus
 from payments.services import payment_complete, payment_sync
 from payments.tests.helpers import console_cancel, gateway_status, paid, prepared, refunds, topups
+from portfolio.models import Balance
+from portfolio.services import balance_withdraw
 from portfolio.tests.helpers import assert_books_balance
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +171,116 @@ def test_close_review_closes_a_cancelled_tampered_payment_and_refuses_what_porto
     assert "closed by staff" in Payment.objects.get(pk=cancelled.pk).review_note
     queue = admin_http.get(CHANGELIST, {"queue": "review"}).context["cl"].result_list
     assert sorted(p.pk for p in queue) == [held.pk, spent.pk]
+
+
+def partial_refund(client: Client, payment: Payment, **form):
+    body = {"action": "refund_partially", "_selected_action": [payment.pk]}
+    if form:
+        body.update(apply="1", **form)
+    return client.post(CHANGELIST, body, follow=True)
+
+
+def test_partial_refund_shows_a_form_then_refunds_that_amount_through_portone_and_the_ledger(user):
+    client, staff = staff_client()
+    payment = credited(user)
+    page = partial_refund(client, payment)
+    assert page.status_code == 200 and page.templates[0].name == "admin/payments/payment/partial_refund.html"
+    html = page.content.decode()
+    assert payment.merchant_uid in html and 'name="amount"' in html and 'name="reason"' in html
+    assert refunds(user) == [], "showing the form refunds nothing"
+    response = partial_refund(client, payment, amount="3000", reason="customer asked for part")
+    assert any("refunded 3,000 KRW" in m and "partially refunded" in m for m in messages_of(response))
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (PaymentStatus.PARTIALLY_REFUNDED, D("3000"))
+    assert gateway.find(imp_uid=payment.imp_uid).cancel_amount == D("3000")
+    refund = payment.refunds.get()
+    assert (refund.amount, refund.virtual_amount, refund.reason, refund.created_by) == (
+        D("3000"),
+        D("3000"),
+        "customer asked for part",
+        staff,
+    )
+    assert refunds(user) == [D("-3000")]
+    partial_refund(client, payment, amount="7000", reason="the rest")
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and refunds(user) == [D("-3000"), D("-7000")]
+    assert_books_balance()
+
+
+def test_partial_refund_takes_back_virtual_cash_at_the_payments_own_rate(user, settings):
+    settings.VIRTUAL_CASH_PER_KRW = D("1.5")
+    client, _ = staff_client()
+    payment = credited(user, "3000")  # 4,500 virtual
+    settings.VIRTUAL_CASH_PER_KRW = D("3")
+    partial_refund(client, payment, amount="1001", reason="part")
+    assert refunds(user) == [D("-1501.50")]
+    assert_books_balance()
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"amount": "0", "reason": "x"}, "amount"),
+        ({"amount": "-100", "reason": "x"}, "amount"),
+        ({"amount": "1000.5", "reason": "x"}, "amount"),
+        ({"amount": "abc", "reason": "x"}, "amount"),
+        ({"amount": "1000", "reason": ""}, "reason"),
+        ({"amount": "1000", "reason": "   "}, "reason"),
+    ],
+)
+def test_partial_refund_form_refuses_bad_input_and_refunds_nothing(user, form, field):
+    client, _ = staff_client()
+    payment = credited(user)
+    response = partial_refund(client, payment, **form)
+    assert response.templates[0].name == "admin/payments/payment/partial_refund.html"
+    assert list(response.context["form"].errors) == [field]
+    assert 'class="errorlist' in response.content.decode()
+    assert refunds(user) == [] and gateway.find(imp_uid=payment.imp_uid).cancel_amount == 0
+
+
+def test_partial_refund_errors_from_the_service_are_admin_messages(user):
+    client, _ = staff_client()
+    payment = credited(user)
+    too_much = partial_refund(client, payment, amount="10001", reason="x")
+    assert any("At most 10,000 won" in m for m in messages_of(too_much))
+    balance_withdraw(user=user, amount=Balance.objects.get(user=user).cash - D("500"))
+    spent = partial_refund(client, payment, amount="1000", reason="x")
+    assert any("takes back 1,000" in m for m in messages_of(spent))
+    assert refunds(user) == [] and gateway.find(imp_uid=payment.imp_uid).cancel_amount == 0
+    assert_books_balance()
+
+
+def test_partial_refund_needs_exactly_one_refundable_payment(user):
+    client, _ = staff_client()
+    first, second = credited(user), credited(user)
+    both = client.post(
+        CHANGELIST,
+        {"action": "refund_partially", "_selected_action": [first.pk, second.pk], "apply": "1", "amount": "1000"},
+        follow=True,
+    )
+    assert "Select exactly one payment for a partial refund." in messages_of(both)
+    unpaid = prepared(user)
+    refused = partial_refund(client, unpaid)
+    assert any(unpaid.merchant_uid in m and "not refundable" in m for m in messages_of(refused))
+    assert refunds(user) == []
+
+
+def test_partial_refund_is_refused_to_staff_without_change_permission_and_to_non_staff(user):
+    viewer, _ = staff_client(superuser=False, perms=("view_payment",))
+    payment = credited(user)
+    assert "refund_partially" not in viewer.get(CHANGELIST).content.decode()
+    partial_refund(viewer, payment, amount="1000", reason="x")
+    mallory = Client()
+    mallory.force_login(UserFactory(username="mallory"))
+    assert partial_refund(mallory, payment, amount="1000", reason="x").redirect_chain[0][1] == 302
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID and refunds(user) == []
+    assert gateway.find(imp_uid=payment.imp_uid).cancel_amount == 0
+
+
+def test_staff_with_change_permission_can_refund_partially(user):
+    agent, agent_user = staff_client(superuser=False, perms=("view_payment", "change_payment"))
+    payment = credited(user)
+    partial_refund(agent, payment, amount="2500", reason="goodwill")
+    assert refunds(user) == [D("-2500")] and payment.refunds.get().created_by == agent_user
+    assert_books_balance()

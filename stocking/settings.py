@@ -117,7 +117,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache: shared across gunicorn workers (throttling must hold for all of them)
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://stocking_cache")}
+# Throttle counters are the hot use: in Redis with CACHE_URL=redis://... (several machines), else in
+# files under var/cache, which every gunicorn worker of this machine shares without a SQL statement
+# (the database cache cost six statements per throttle scope per request).
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,11 +4,22 @@ from portfolio.services.ledger import (
     balance_lock,
     balance_open,
     balance_withdraw,
+    balances_lock,
     cash_release,
     cash_reserve,
+    ledger_entry,
+    ledger_flush,
     ledger_post,
 )
-from portfolio.services.positions import position_apply_buy, position_apply_sell, shares_release, shares_reserve
+from portfolio.services.positions import (
+    position_add,
+    position_lock,
+    position_remove,
+    positions_lock,
+    positions_save,
+    shares_release,
+    shares_reserve,
+)
 
 __all__ = [
     "balance_adjust",
@@ -16,11 +27,17 @@ __all__ = [
     "balance_lock",
     "balance_open",
     "balance_withdraw",
+    "balances_lock",
     "cash_release",
     "cash_reserve",
+    "ledger_entry",
+    "ledger_flush",
     "ledger_post",
-    "position_apply_buy",
-    "position_apply_sell",
+    "position_add",
+    "position_lock",
+    "position_remove",
+    "positions_lock",
+    "positions_save",
     "shares_release",
     "shares_reserve",
 ]

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from accounts.models import User
 from portfolio.models import CAPITAL_KINDS, Balance, CashLedgerEntry, LedgerKind
@@ -26,7 +27,22 @@ def balance_open(*, user: User) -> Balance:
     return balance
 
 
-def balance_lock(*, user: User) -> Balance:
+def balances_lock(*, user_ids: set[int]) -> dict[int, Balance]:
+    """Lock several users' balances (the matching engine's batch), in user order so two engines
+    locking overlapping sets wait for each other instead of deadlocking."""
+    require_transaction("balances_lock")
+    if len(user_ids) == 1:
+        (user_id,) = user_ids
+        return {user_id: balance_lock(user=user_id)}
+    balances = {
+        b.user_id: b for b in Balance.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id")
+    }
+    for user_id in sorted(user_ids - balances.keys()):
+        balances[user_id] = balance_lock(user=user_id)
+    return balances
+
+
+def balance_lock(*, user: User | int) -> Balance:
     """Lock and return the user's balance row, opening it if the user predates balances.
 
     Every money path of one user takes this lock first (after the order row, if any), so the
@@ -36,7 +52,7 @@ def balance_lock(*, user: User) -> Balance:
     balance = Balance.objects.select_for_update().filter(user=user).first()
     if balance is None:
         # A user created outside sign-up (createsuperuser, admin): open it now, under the same rules.
-        balance_open_once(user=user)
+        balance_open_once(user=user if isinstance(user, User) else User.objects.get(pk=user))
         balance = Balance.objects.select_for_update().get(user=user)
     return balance
 
@@ -45,6 +61,61 @@ def balance_open_once(*, user: User) -> None:
     """Open the balance unless a concurrent transaction just did (the unique user column decides)."""
     with contextlib.suppress(IntegrityError):
         balance_open(user=user)
+
+
+def ledger_entry(
+    *,
+    balance: Balance,
+    kind: str,
+    amount: Decimal,
+    order=None,
+    execution=None,
+    reference: str = "",
+    created_by: User | None = None,
+    memo: str = "",
+) -> CashLedgerEntry:
+    """Move `amount` (signed) into or out of a locked balance in memory and return its unsaved entry.
+
+    Never leaves cash below what is reserved. The caller writes both, in the same transaction, with
+    `ledger_flush` (the fill path batches them) or `ledger_post` does it for one entry.
+    """
+    if amount == 0:
+        raise InvalidAmount("A ledger entry must move money.")
+    new_cash = balance.cash + amount
+    if new_cash < balance.reserved_cash:
+        raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
+    balance.cash = new_cash
+    if kind in CAPITAL_KINDS:
+        balance.net_capital += amount
+    return CashLedgerEntry(
+        user_id=balance.user_id,
+        kind=kind,
+        amount=amount,
+        balance_after=new_cash,
+        order=order,
+        execution=execution,
+        reference=reference,
+        created_by=created_by,
+        memo=memo,
+    )
+
+
+BALANCE_FIELDS = ["cash", "reserved_cash", "net_capital", "updated_at"]
+
+
+def ledger_flush(*, balances: list[Balance], entries: list[CashLedgerEntry]) -> None:
+    """Write what `ledger_entry`, `cash_reserve(save=False)` and `cash_release(save=False)` changed:
+    one INSERT for the entries and one UPDATE per balance (one in all when there are several)."""
+    require_transaction("ledger_flush")
+    if entries:
+        CashLedgerEntry.objects.bulk_create(entries)
+    now = timezone.now()
+    for balance in balances:
+        balance.updated_at = now
+    if len(balances) == 1:
+        balances[0].save(update_fields=BALANCE_FIELDS)
+    elif balances:
+        Balance.objects.bulk_update(balances, BALANCE_FIELDS)
 
 
 def ledger_post(
@@ -59,44 +130,38 @@ def ledger_post(
     memo: str = "",
 ) -> CashLedgerEntry:
     """Move `amount` (signed) into or out of a locked balance and record it. Never leaves cash negative."""
-    if amount == 0:
-        raise InvalidAmount("A ledger entry must move money.")
-    new_cash = balance.cash + amount
-    if new_cash < balance.reserved_cash:
-        raise InsufficientFunds(extra={"available_cash": str(balance.available_cash)})
-    balance.cash = new_cash
-    fields = ["cash", "updated_at"]
-    if kind in CAPITAL_KINDS:
-        balance.net_capital += amount
-        fields.append("net_capital")
-    balance.save(update_fields=fields)
-    return CashLedgerEntry.objects.create(
-        user_id=balance.user_id,
+    entry = ledger_entry(
+        balance=balance,
         kind=kind,
         amount=amount,
-        balance_after=new_cash,
         order=order,
         execution=execution,
         reference=reference,
         created_by=created_by,
         memo=memo,
     )
+    balance.save(update_fields=BALANCE_FIELDS)
+    entry.save()
+    return entry
 
 
-def cash_reserve(*, balance: Balance, amount: Decimal) -> None:
-    """Hold `amount` of available cash for an open buy order (no ledger entry: cash does not move)."""
+def cash_reserve(*, balance: Balance, amount: Decimal, save: bool = True) -> None:
+    """Hold `amount` of available cash for an open buy order (no ledger entry: cash does not move).
+    With `save=False` the caller writes the balance later, in the same transaction (`ledger_flush`)."""
     if amount > balance.available_cash:
         raise InsufficientFunds(extra={"available_cash": str(balance.available_cash), "required_cash": str(amount)})
     balance.reserved_cash += amount
-    balance.save(update_fields=["reserved_cash", "updated_at"])
+    if save:
+        balance.save(update_fields=["reserved_cash", "updated_at"])
 
 
-def cash_release(*, balance: Balance, amount: Decimal) -> None:
+def cash_release(*, balance: Balance, amount: Decimal, save: bool = True) -> None:
     if amount < 0 or amount > balance.reserved_cash:
         raise AssertionError(f"cannot release {amount} of {balance.reserved_cash} reserved")
     if amount:
         balance.reserved_cash -= amount
-        balance.save(update_fields=["reserved_cash", "updated_at"])
+        if save:
+            balance.save(update_fields=["reserved_cash", "updated_at"])
 
 
 def _validate_amount(amount: Decimal) -> None:

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from stocking.core.schema import request_schema
@@ -255,11 +256,17 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class OrderDetailSerializer(OrderSerializer):
-    executions = ExecutionSerializer(many=True, read_only=True)
+    executions = serializers.SerializerMethodField()
 
     class Meta(OrderSerializer.Meta):
         fields = OrderSerializer.Meta.fields + ("executions",)
         read_only_fields = fields
+
+    @extend_schema_field(ExecutionSerializer(many=True))
+    def get_executions(self, order: Order) -> list:
+        # An order placed in this request carries its fills in memory (`fills`): no second read.
+        fills = getattr(order, "fills", None)
+        return ExecutionSerializer(order.executions.all() if fills is None else fills, many=True).data
 
 
 class OrderableSerializer(serializers.Serializer):

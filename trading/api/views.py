@@ -161,7 +161,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         placed = order_place(user=request.user, stock_code=fields.pop("stock"), **fields)
-        return self._detail(placed.order.pk, status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK)
+        if not placed.created:
+            return self._detail(placed.order.pk)
+        # Built from the objects the service just wrote: nothing to read back.
+        if not hasattr(placed.order, "fills"):
+            placed.order.fills = []
+        return Response(s.OrderDetailSerializer(placed.order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.OrderModifySerializer,

@@ -1,9 +1,11 @@
 """The matching engine: fill resting limit orders the market price has crossed, oldest first.
 
-A pass reads, per tradable stock, only the ids of the orders that cross (the order_match_idx range
-on stock/side/status/limit_price), so its cost grows with fills, not with resting orders. Each
-order is then claimed and filled in its own short transaction through `order_execute`, the one
-execution path. Any number of engine processes may run passes at once.
+A pass reads the orders that cross, per stock and side one index range (order_match_idx on
+stock/side/status/limit_price), many stocks per query, so its cost grows with fills, not with
+resting orders. The crossing orders are then claimed and filled in batches: one transaction locks
+a batch of orders (skipping those another engine holds), then their users' balances, then their
+positions, always in that order, and settles every fill through the one execution path with one
+write per table. Any number of engine processes may run passes at once.
 """
 
 import logging
@@ -14,10 +16,11 @@ from decimal import Decimal
 from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 
+from portfolio.services import balances_lock, positions_lock
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
 from trading.models import OPEN_STATUSES, Order, OrderSide, OrderType, Stock, TimeInForce
-from trading.services.execution import order_execute
+from trading.services.execution import FillRequest, fills_execute, order_execute
 from trading.services.orders import is_marketable
 from trading.sessions import market_clock
 
@@ -59,6 +62,21 @@ def _live(trading_date: date) -> Q:
     return Q(time_in_force=TimeInForce.GTC) | Q(trading_date__gte=trading_date)
 
 
+STOCKS_PER_QUERY = 100  # two UNION branches each; SQLite allows 500 in one compound SELECT
+FILLS_PER_BATCH = 200
+
+
+def _crossing_branches(*, stock_id: int, price: Decimal, trading_date: date) -> list[QuerySet]:
+    open_limits = Order.objects.filter(
+        _live(trading_date), stock_id=stock_id, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT
+    ).order_by()  # SQL allows no ORDER BY inside the branches of a UNION
+    columns = ("id", "created_at")
+    return [
+        open_limits.filter(side=OrderSide.BUY, limit_price__gte=price).values_list(*columns),
+        open_limits.filter(side=OrderSide.SELL, limit_price__lte=price).values_list(*columns),
+    ]
+
+
 def crossing_orders(*, stock_id: int, price: Decimal, trading_date: date) -> QuerySet:
     """(id, created_at) of the stock's open limit orders that `price` crosses (buy: price ≤ limit;
     sell: price ≥ limit), oldest first.
@@ -68,17 +86,29 @@ def crossing_orders(*, stock_id: int, price: Decimal, trading_date: date) -> Que
     query with (buy AND ≥) OR (sell AND ≤) leads SQLite to the plain stock_id index instead, which
     walks every resting order of the stock.
     """
-    open_limits = Order.objects.filter(
-        _live(trading_date), stock_id=stock_id, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT
-    ).order_by()  # SQL allows no ORDER BY inside the branches of a UNION
-    buys = open_limits.filter(side=OrderSide.BUY, limit_price__gte=price).values_list("id", "created_at")
-    sells = open_limits.filter(side=OrderSide.SELL, limit_price__lte=price).values_list("id", "created_at")
+    buys, sells = _crossing_branches(stock_id=stock_id, price=price, trading_date=trading_date)
     return buys.union(sells, all=True).order_by("created_at", "id")
 
 
 def crossing_order_ids(*, stock_id: int, price: Decimal, trading_date: date) -> list[int]:
     rows = crossing_orders(stock_id=stock_id, price=price, trading_date=trading_date)
     return [order_id for order_id, _ in rows]
+
+
+def crossing_order_ids_many(*, prices: list[tuple[int, Decimal]], trading_date: date) -> list[int]:
+    """The crossing orders of many (stock_id, price) pairs, each stock's oldest first, in as few
+    queries as the branch limit allows (the same index ranges as `crossing_orders`)."""
+    found: list[int] = []
+    for start in range(0, len(prices), STOCKS_PER_QUERY):
+        chunk = prices[start : start + STOCKS_PER_QUERY]
+        branches = [
+            branch
+            for stock_id, price in chunk
+            for branch in _crossing_branches(stock_id=stock_id, price=price, trading_date=trading_date)
+        ]
+        union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        found.extend(order_id for order_id, _ in union.order_by("created_at", "id"))
+    return found
 
 
 @atomic_with_retry
@@ -116,8 +146,72 @@ def order_fill_if_crossed(*, order_id: int, trading_date: date) -> Fill | None:
     )
 
 
-def match_orders(*, stock_codes: list[str] | None = None, now: datetime | None = None) -> MatchResult:
-    """One matching pass over every tradable stock (or the given codes).
+def _fill_of(order: Order, execution) -> Fill:
+    return Fill(
+        order_id=order.pk,
+        execution_id=execution.pk,
+        user_id=order.user_id,
+        stock_code=order.stock.code,
+        side=order.side,
+        quantity=execution.quantity,
+        price=execution.price,
+        limit_price=order.limit_price,
+    )
+
+
+@atomic_with_retry
+def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple[list[Fill], int]:
+    """Claim a batch of orders and fill what remains of each that still crosses, in one transaction.
+
+    Returns the fills and how many orders were skipped (held by another engine, or no longer open,
+    crossing or tradable). Locks: the orders (skipping busy ones), then their users' balances, then
+    their positions, each set in a fixed order, so engines and single-order paths never deadlock.
+    """
+    # Lock the orders so two engines, or an engine and a cancel, settle each exactly once. skip_locked:
+    # a busy order is someone else's to finish. No select_related: MySQL would lock the joined rows.
+    orders = list(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(_live(trading_date), pk__in=order_ids, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT)
+        .order_by("pk")
+    )
+    # A plain read: the simulator keeps moving prices; the fills take the prices as of now.
+    stocks = Stock.objects.in_bulk({order.stock_id for order in orders})
+    crossing = []
+    for order in orders:
+        order.stock = stocks[order.stock_id]
+        if order.stock.is_tradable and is_marketable(order, order.stock.current_price):
+            crossing.append(order)
+    skipped = len(order_ids) - len(crossing)
+    if not crossing:
+        return [], skipped
+    crossing.sort(key=lambda order: (order.created_at, order.pk))  # oldest first, as they were found
+    balances = balances_lock(user_ids={order.user_id for order in crossing})
+    positions = positions_lock(keys={(order.user_id, order.stock_id) for order in crossing})
+    requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in crossing]
+    executions = fills_execute(fills=requests, balances=balances, positions=positions)
+    return [_fill_of(order, execution) for order, execution in zip(crossing, executions, strict=True)], skipped
+
+
+def _fill_one_by_one(order_ids: list[int], trading_date: date, result: "MatchResult") -> None:
+    """A batch that failed as a whole: settle its orders one transaction each, so one bad order
+    stays open for a later pass instead of holding back the others."""
+    for order_id in order_ids:
+        try:
+            fill = order_fill_if_crossed(order_id=order_id, trading_date=trading_date)
+        except (ApplicationError, DatabaseError, AssertionError):
+            logger.exception("matching: order %s could not be settled; it stays open", order_id)
+            result.failed_order_ids.append(order_id)
+            continue
+        if fill is None:
+            result.skipped += 1
+        else:
+            result.fills.append(fill)
+
+
+def match_orders(
+    *, stock_codes: list[str] | None = None, stock_ids: list[int] | None = None, now: datetime | None = None
+) -> MatchResult:
+    """One matching pass over every tradable stock (or the given codes or ids).
 
     An order that cannot be settled is logged and left open for a later pass; one bad order must
     not stop the engine. With market hours enforced, nothing fills while the market is closed.
@@ -129,16 +223,18 @@ def match_orders(*, stock_codes: list[str] | None = None, now: datetime | None =
     stocks = Stock.objects.tradable()
     if stock_codes is not None:
         stocks = stocks.filter(code__in=stock_codes)
-    for stock_id, price in stocks.order_by("code").values_list("id", "current_price"):
-        for order_id in crossing_order_ids(stock_id=stock_id, price=price, trading_date=clock.trading_date):
-            try:
-                fill = order_fill_if_crossed(order_id=order_id, trading_date=clock.trading_date)
-            except (ApplicationError, DatabaseError, AssertionError):
-                logger.exception("matching: order %s could not be settled; it stays open", order_id)
-                result.failed_order_ids.append(order_id)
-                continue
-            if fill is None:
-                result.skipped += 1
-            else:
-                result.fills.append(fill)
+    if stock_ids is not None:
+        stocks = stocks.filter(pk__in=stock_ids)
+    prices = list(stocks.order_by("code").values_list("id", "current_price"))
+    order_ids = crossing_order_ids_many(prices=prices, trading_date=clock.trading_date)
+    for start in range(0, len(order_ids), FILLS_PER_BATCH):
+        batch = order_ids[start : start + FILLS_PER_BATCH]
+        try:
+            fills, skipped = orders_fill_if_crossed(order_ids=batch, trading_date=clock.trading_date)
+        except (ApplicationError, DatabaseError, AssertionError):
+            logger.warning("matching: a batch of %d orders failed; settling them one by one", len(batch))
+            _fill_one_by_one(batch, clock.trading_date, result)
+            continue
+        result.fills.extend(fills)
+        result.skipped += skipped
     return result

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from portfolio.models import Balance
-from portfolio.services import balance_lock, cash_release, cash_reserve, shares_release, shares_reserve
+from portfolio.services import balance_lock, cash_release, cash_reserve, position_lock, shares_release, shares_reserve
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import (
     ApplicationError,
@@ -22,7 +22,7 @@ from stocking.core.exceptions import (
 )
 from trading import krx
 from trading.models import CancelReason, Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
-from trading.services.execution import order_execute
+from trading.services.execution import FillRequest, fills_execute, order_execute
 from trading.sessions import market_clock
 
 
@@ -117,13 +117,10 @@ def order_place(
     """Validate, reserve cash (buy) or shares (sell), save, and fill at once when marketable.
 
     A repeated `client_order_id` returns the user's existing order unchanged (`created=False`).
+    An order that fills at once is settled in memory and written once, already filled: every check
+    and every lock of a resting order, without its intermediate writes.
     """
     client_order_id = client_order_id or None
-    if client_order_id:
-        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
-        if existing:
-            return PlacedOrder(existing, created=False)
-
     validate_quantity(quantity)
     stock = stock_get_tradable(code=stock_code)
     if order_type == OrderType.LIMIT:
@@ -138,7 +135,7 @@ def order_place(
     # racing duplicate client_order_id finds the first one committed when it gets the lock.
     balance = balance_lock(user=user)
     if client_order_id:
-        existing = Order.objects.filter(user=user, client_order_id=client_order_id).first()
+        existing = Order.objects.filter(user=user, client_order_id=client_order_id).select_related("stock").first()
         if existing:
             return PlacedOrder(existing, created=False)
 
@@ -153,16 +150,26 @@ def order_place(
         client_order_id=client_order_id,
         trading_date=market_clock().trading_date,
     )
+    # The price read at the start of this transaction is the market price the order meets.
+    fills_now = is_marketable(order, stock.current_price)
+    position = None
     if side == OrderSide.BUY:
         # A market buy is held at the day's upper limit, as Korean brokers do; the rest is released on fill.
         order.reserve_price = limit_price if order_type == OrderType.LIMIT else stock_price_limits(stock).upper
         order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
-        cash_reserve(balance=balance, amount=order.reserved_cash)
+        cash_reserve(balance=balance, amount=order.reserved_cash, save=not fills_now)
+        if fills_now:
+            position = position_lock(user=user, stock=stock)
     else:
-        shares_reserve(user=user, stock=stock, quantity=quantity)
+        position = shares_reserve(user=user, stock=stock, quantity=quantity, save=not fills_now)
         order.reserved_quantity = quantity
-    order.save()
-    fill_if_marketable(order)
+    if not fills_now:
+        order.save()
+        return PlacedOrder(order, created=True)
+    positions = {(user.pk, stock.pk): position} if position else {}
+    order.fills = fills_execute(
+        fills=[FillRequest(order, quantity, stock.current_price)], balances={user.pk: balance}, positions=positions
+    )
     return PlacedOrder(order, created=True)
 
 

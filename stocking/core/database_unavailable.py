@@ -7,11 +7,12 @@ in its error shape; pages get a plain page that needs no database (a styled one 
 user menu, which reads the session from the database again).
 """
 
+import contextlib
 import logging
 import sys
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.http import HttpResponse, JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
@@ -49,9 +50,12 @@ PAGE = (
 
 def is_database_unavailable(exc: BaseException | None) -> bool:
     """True for driver errors that mean the database could not serve the request at all."""
-    if isinstance(exc, InterfaceError):
+    driver = connection.Database  # the DB-API module; reading it does not connect
+    if isinstance(exc, (InterfaceError, driver.InterfaceError)):
         return True  # DB-API: the connection itself is unusable (mysqlclient: "(0, '')" on a closed one)
-    if not isinstance(exc, OperationalError):
+    # The driver's own class too: Django closes a failed cursor outside its error wrapper, and on a
+    # lost connection that close can raise the driver's error in place of the wrapped one.
+    if not isinstance(exc, (OperationalError, driver.OperationalError)):
         return False
     code = exc.args[0] if exc.args else None
     if isinstance(code, int):
@@ -93,17 +97,48 @@ def _note_failure(sender, request=None, **kwargs) -> None:
         request.database_unavailable = True
 
 
+def discard_broken_connections() -> int:
+    """Forget connections whose transaction bookkeeping no code is holding any more; return how many.
+
+    A lost server can leave Django's state behind: a COMMIT that went through, then a failed
+    `SET autocommit=1` (the server died in between), records autocommit as off. If the caller
+    swallows that error (the database cache, hence the throttles, does), the next
+    transaction.atomic() takes its "autocommit is already off" path and, when its SAVEPOINT fails,
+    leaves `in_atomic_block` set with no block to clear it; Django's own clean-up then closes the
+    socket but keeps the connection "in a transaction", so every later query on that thread raises
+    TransactionManagementError (a 500) until the process restarts. Outside any atomic block none of
+    these flags may be set, so such a connection is dropped and its flags reset as connect() would
+    (ensure_connection refuses to reconnect while they say "in a transaction").
+    """
+    dropped = 0
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None or conn.atomic_blocks:
+            continue  # not connected, or inside a live atomic block (a test's, say)
+        if conn.in_atomic_block or conn.needs_rollback or conn.autocommit != conn.settings_dict["AUTOCOMMIT"]:
+            logger.warning("dropping database connection %r left in a broken transaction state", conn.alias)
+            raw, conn.connection = conn.connection, None
+            with contextlib.suppress(Exception):  # it is usually dead already
+                raw.close()
+            conn.in_atomic_block = conn.needs_rollback = conn.closed_in_transaction = False
+            conn.savepoint_ids = []
+            dropped += 1
+    return dropped
+
+
 class DatabaseUnavailableMiddleware:
     """First in MIDDLEWARE. A view's database failure arrives in process_exception; one raised by an
     inner middleware has already become a 500 response by the time it gets here, so a signal marks
-    the request and the 500 is replaced on the way out."""
+    the request and the 500 is replaced on the way out. Before and after every request it drops a
+    connection that a failure left in a broken state, so one bad moment cannot poison a thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         got_request_exception.connect(_note_failure, dispatch_uid="stocking.database_unavailable")
 
     def __call__(self, request):
+        discard_broken_connections()  # left by an earlier request on this thread
         response = self.get_response(request)
+        discard_broken_connections()
         if response.status_code == 500 and getattr(request, "database_unavailable", False):
             return unavailable_response_for(request)
         return response

@@ -9,11 +9,12 @@ until the lock wait times out on every retry.
 
 import copy
 import socket
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from decimal import Decimal as D
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, close_old_connections, connection, connections, transaction
 from django.test import Client
 
 from portfolio.audit import run_audit
@@ -22,6 +23,7 @@ from stocking.core.database_unavailable import is_database_unavailable
 from stocking.tests.threads import mysql_only
 from trading.models import Execution, Order
 
+User = get_user_model()
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly.", "code": "database_unavailable"}
 
 
@@ -211,6 +213,45 @@ class TestMariaDBFailures:
         assert CashLedgerEntry.objects.filter(user=user, kind="deposit").count() == 1
 
 
+def serve(client, method, path, *args, **kwargs):
+    """One request as a server runs it: Django's handler closes unusable or obsolete connections at the
+    start and the end of every request (the test client skips that)."""
+    close_old_connections()
+    response = getattr(client, method)(path, *args, **kwargs)
+    close_old_connections()
+    return response
+
+
+@mysql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_left_in_a_broken_transaction_state_is_replaced_at_the_next_request(auth_client, user):
+    # The server dies between a COMMIT and Django's `SET autocommit=1`, and the caller swallows the
+    # error (as the database cache, hence every throttled request, does). The next atomic block
+    # then takes Django's "autocommit is already off" path, its SAVEPOINT fails on the dead socket,
+    # and the connection stays flagged "in a transaction" with nothing to clear the flag: without
+    # the middleware, every later request on that thread is a 500 until the process restarts.
+    victim = connection_id()
+    raw = connection.connection
+    restore_autocommit = raw.autocommit
+
+    def autocommit(on):
+        if on:
+            kill([victim])  # after the COMMIT, before autocommit is back on
+        return restore_autocommit(on)
+
+    raw.autocommit = autocommit
+    with suppress(DatabaseError), transaction.atomic():
+        User.objects.filter(pk=user.pk).update(display_name="committed")
+    with suppress(DatabaseError), transaction.atomic():
+        pass
+    assert connection.in_atomic_block and not connection.atomic_blocks, "the broken state was not reached"
+
+    for _ in range(2):  # without the repair the first is a 503 and every later one a 500
+        assert serve(auth_client, "get", "/api/v1/balance").status_code == 200
+    assert serve(auth_client, "post", "/api/v1/balance/deposit", {"amount": "5000"}, format="json").status_code == 201
+    assert User.objects.get(pk=user.pk).display_name == "committed"
+
+
 @mysql_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("health_checks", "first_status"), [(True, 200), (False, 503)])
@@ -218,26 +259,20 @@ def test_a_persistent_connection_the_server_dropped_is_replaced(api_client, stoc
     # Persistent connections (CONN_MAX_AGE) outlive requests; after a database restart each one is dead.
     # With health checks the next request replaces it; without, that request answers 503 (not 500)
     # and the one after it works: the server recovers by itself either way.
-    def serve(path):
-        close_old_connections()  # what Django's handler does at the start and the end of every request
-        response = api_client.get(path)  # (the test client itself skips it)
-        close_old_connections()
-        return response
-
     saved = {key: connection.settings_dict[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
     connection.close()
     connection.settings_dict.update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=health_checks)
     try:
-        assert serve("/api/v1/stocks").status_code == 200
+        assert serve(api_client, "get", "/api/v1/stocks").status_code == 200
         persistent = connection_id()
-        assert serve("/api/v1/stocks").status_code == 200 and connection_id() == persistent
+        assert serve(api_client, "get", "/api/v1/stocks").status_code == 200 and connection_id() == persistent
         kill([persistent])
 
-        first = serve("/api/v1/stocks")
+        first = serve(api_client, "get", "/api/v1/stocks")
         assert first.status_code == first_status, first.content
         if first_status == 503:
             assert first.json() == UNAVAILABLE
-        assert serve("/api/v1/stocks").status_code == 200
+        assert serve(api_client, "get", "/api/v1/stocks").status_code == 200
         assert connection_id() != persistent
     finally:
         connection.settings_dict.update(saved)

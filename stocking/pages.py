@@ -1,8 +1,5 @@
-"""The front door: a landing page for visitors, the dashboard for investors.
-
-Phase 2 of the pages work adds the portfolio figures (total value, today's change, P/L, positions)
-to the dashboard once portfolio's valuation selectors exist; see templates/pages/dashboard.html.
-"""
+"""The front door: a landing page for visitors, the dashboard for investors (the account's
+headline figures, the largest positions, recent orders and the day's movers)."""
 
 from decimal import Decimal
 
@@ -11,11 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from portfolio.selectors import balance_get
+from portfolio.selectors import portfolio_value
 from trading import selectors as trading_selectors
 from trading.models import Stock
 
 MOVERS = 5
+TOP_POSITIONS = 5
 
 
 def market_movers(limit: int = MOVERS) -> dict[str, list[Stock]]:
@@ -41,6 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"movers": market_movers(), "movers_poll_url": f"{reverse('stock-list')}?page_size=200"}
     if not request.user.is_authenticated:
         return render(request, "pages/landing.html", context)
-    context["balance"] = balance_get(user=request.user)
+    value = portfolio_value(user=request.user)
+    context["value"] = value
+    context["top_positions"] = sorted(value.positions, key=lambda p: (-p.market_value, p.stock_code))[:TOP_POSITIONS]
     context["recent_orders"] = list(trading_selectors.order_list(user=request.user)[:5])
     return render(request, "pages/dashboard.html", context)

@@ -1,6 +1,6 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
-from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from stocking import pages
@@ -20,6 +20,9 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("", include("trading.urls")),
+    path("", include("portfolio.urls")),
+    path("", include("watchlist.urls")),
+    path("", include("payments.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),

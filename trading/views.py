@@ -26,6 +26,7 @@ from trading.services import order_cancel, order_modify, order_place
 from trading.services.market_day import daily_bar_start
 from trading.services.orders import stock_price_limits
 from trading.templatetags.trading_labels import side_label, status_label, status_labels
+from watchlist.selectors import watchlist_list, watchlists_containing
 
 MARKET_PAGE_SIZE = 30
 ORDERS_PAGE_SIZE = 20
@@ -137,6 +138,11 @@ def _stock_context(request: HttpRequest, stock: Stock, form: OrderForm) -> dict:
     change = price_change(stock.current_price, stock.previous_close)
     context["change"], context["change_rate"] = change if change else (None, None)
     if request.user.is_authenticated:
+        holding = watchlists_containing(user=request.user, stock_id=stock.pk)
+        # Names only: the lists' items are not needed here, so their prefetch is dropped.
+        lists = watchlist_list(user=request.user).prefetch_related(None)
+        context["watchlists"] = [{"id": w.pk, "name": w.name, "holds": w.pk in holding} for w in lists]
+        context["watchlists_holding"] = [w for w in context["watchlists"] if w["holds"]]
         orders = selectors.order_list(user=request.user, stock=stock.code)
         context["open_orders"] = list(orders.filter(status__in=OPEN.split(",")))
         context["recent_orders"] = list(orders.exclude(status__in=OPEN.split(","))[:5])

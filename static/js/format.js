@@ -66,6 +66,10 @@
       var n = parse(v, 2); if (!n) return DASH;
       return (n.zero ? "" : (n.negative ? "-" : "+")) + group(n.intPart) + "." + n.frac + "%";
     },
+    percent: function (v) {
+      var n = parse(v, 2); if (!n) return DASH;
+      return (n.negative ? "-" : "") + group(n.intPart) + "." + n.frac + "%";
+    },
     change: function (v) {
       var n = numberText(v); if (!n) return DASH;
       return (n.zero ? "" : (n.sign ? DOWN : UP)) + n.text;

@@ -1,8 +1,9 @@
 /* Live values without reloading: any element with data-live-url is refreshed from that JSON
    endpoint (the API, which accepts the session cookie) every data-live-every seconds.
-     - an object answer fills [data-bind=<field>] inside the element;
-     - a paginated list ({results: [...]}) fills each [data-live-row=<key>] row, where the key is
-       the item's data-live-key field (e.g. "code");
+     - the answer's own fields fill [data-bind=<field>] inside the element (outside its rows);
+     - rows: each [data-live-row=<key>] is filled from the item of a list whose data-live-key field
+       (e.g. "code") matches. The list is data-live-list (default "results", a paginated answer),
+       a dotted path that flattens arrays on the way: "positions", "results.items";
      - [data-format] picks the formatter (format.js), [data-trend=<field>] gets trend-up/down/flat.
    Each answer is also dispatched as a "live:data" event so other scripts can react (ticket.js). */
 (function () {
@@ -10,10 +11,16 @@
   var S = window.StocKing;
   var TRENDS = ["trend-up", "trend-down", "trend-flat"];
 
+  // Whether `el` belongs to `scope` itself rather than to one of the rows inside it.
+  function owned(el, scope) {
+    var row = el.closest("[data-live-row]");
+    return !row || row === scope || !scope.contains(row);
+  }
+
   function fill(scope, data) {
     scope.querySelectorAll("[data-bind]").forEach(function (el) {
       var field = el.getAttribute("data-bind");
-      if (!(field in data)) return;
+      if (!(field in data) || !owned(el, scope)) return;
       var text = S.format(el.getAttribute("data-format") || "text", data[field]);
       if (el.textContent !== text) el.textContent = text;
     });
@@ -21,22 +28,33 @@
     if (scope.hasAttribute("data-trend")) trendEls.push(scope);
     trendEls.forEach(function (el) {
       var field = el.getAttribute("data-trend");
-      if (!(field in data)) return;
+      if (!(field in data) || !owned(el, scope)) return;
       el.classList.remove.apply(el.classList, TRENDS);
       el.classList.add("trend-" + S.trend(data[field]));
     });
   }
 
+  function items(data, path) {
+    return path.split(".").reduce(function (found, name) {
+      var next = [];
+      found.forEach(function (value) {
+        var child = value && value[name];
+        if (Array.isArray(child)) next.push.apply(next, child);
+        else if (child !== undefined && child !== null) next.push(child);
+      });
+      return next;
+    }, [data]);
+  }
+
   function apply(container, data) {
     var key = container.getAttribute("data-live-key");
-    if (key && Array.isArray(data.results)) {
-      data.results.forEach(function (item) {
+    if (data && typeof data === "object" && !Array.isArray(data)) fill(container, data);
+    if (key) {
+      items(data, container.getAttribute("data-live-list") || "results").forEach(function (item) {
         container.querySelectorAll('[data-live-row="' + String(item[key]) + '"]').forEach(function (row) {
           fill(row, item);
         });
       });
-    } else if (!key) {
-      fill(container, data);
     }
     container.dispatchEvent(new CustomEvent("live:data", { bubbles: true, detail: data }));
   }

@@ -4,9 +4,9 @@ style attributes, so rises are red and falls blue as everywhere else on the site
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -87,12 +87,13 @@ class _Scale:
         return lines
 
 
-def _time_label(moment: datetime, intraday: bool) -> str:
-    local = moment.astimezone(SEOUL)
+def _time_label(moment: date, intraday: bool) -> str:
+    # A plain date (a daily snapshot) is already a Seoul calendar day.
+    local = moment.astimezone(SEOUL) if isinstance(moment, datetime) else moment
     return local.strftime("%H:%M") if intraday else local.strftime("%m/%d")
 
 
-def _time_axis(starts: Sequence[datetime], x_of, frame: Frame, intraday: bool, count: int = 5) -> list[str]:
+def _time_axis(starts: Sequence[date], x_of, frame: Frame, intraday: bool, count: int = 5) -> list[str]:
     if not starts:
         return []
     n = len(starts)
@@ -132,13 +133,7 @@ def candlestick_svg(bars: Sequence[Bar], *, title: str, intraday: bool, frame: F
     def x_of(i: int) -> float:
         return frame.left + slot * (i + 0.5)
 
-    parts = []
-    for value in scale.gridlines():
-        y = _fmt(scale.y(value))
-        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y}" y2="{y}"/>')
-        parts.append(
-            f'<text class="axis-label" x="{frame.width - frame.right + 4}" y="{y}" dy="4">{_label(value)}</text>'
-        )
+    parts = _value_axis(scale, frame, _label)
 
     max_volume = max(bar.volume for bar in bars) or 1
     volume_bottom = frame.top + frame.plot_height
@@ -171,10 +166,26 @@ def candlestick_svg(bars: Sequence[Bar], *, title: str, intraday: bool, frame: F
     return _svg(frame, "candles", title, parts)
 
 
+def _value_axis(scale: _Scale, frame: Frame, label: Callable[[float], str]) -> list[str]:
+    parts = []
+    for value in scale.gridlines():
+        y = _fmt(scale.y(value))
+        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y}" y2="{y}"/>')
+        parts.append(
+            f'<text class="axis-label" x="{frame.width - frame.right + 4}" y="{y}" dy="4">{escape(label(value))}</text>'
+        )
+    return parts
+
+
 def line_svg(
-    points: Sequence[tuple[datetime, Decimal]], *, title: str, intraday: bool = False, frame: Frame | None = None
+    points: Sequence[tuple[date, Decimal]],
+    *,
+    title: str,
+    intraday: bool = False,
+    frame: Frame | None = None,
+    axis_label: Callable[[float], str] = _label,
 ) -> SafeString:
-    """A line with a shaded area under it (an equity curve, an index). Empty input gives ""."""
+    """A line with a shaded area under it (an equity curve, an index, a drawdown). Empty input gives ""."""
     if not points:
         return mark_safe("")
     frame = frame or Frame()
@@ -185,13 +196,7 @@ def line_svg(
     def x_of(i: int) -> float:
         return frame.left + step * i if len(points) > 1 else frame.left + frame.plot_width / 2
 
-    parts = []
-    for value in scale.gridlines():
-        y = _fmt(scale.y(value))
-        parts.append(f'<line class="grid" x1="{frame.left}" x2="{frame.width - frame.right}" y1="{y}" y2="{y}"/>')
-        parts.append(
-            f'<text class="axis-label" x="{frame.width - frame.right + 4}" y="{y}" dy="4">{_label(value)}</text>'
-        )
+    parts = _value_axis(scale, frame, axis_label)
     coords = " ".join(f"{_fmt(x_of(i))},{_fmt(scale.y(v))}" for i, v in enumerate(values))
     base = _fmt(frame.top + frame.plot_height)
     first, last = _fmt(x_of(0)), _fmt(x_of(len(values) - 1))
@@ -199,3 +204,93 @@ def line_svg(
     parts.append(f'<polyline class="line" points="{coords}"/>')
     parts.extend(_time_axis([moment for moment, _ in points], x_of, frame, intraday))
     return _svg(frame, "line", title, parts)
+
+
+def bar_svg(
+    points: Sequence[tuple[date, Decimal]],
+    *,
+    title: str,
+    frame: Frame | None = None,
+    axis_label: Callable[[float], str] = _label,
+) -> SafeString:
+    """Signed bars from a zero line (daily realized P/L): gains rise in red, losses hang in blue."""
+    if not points:
+        return mark_safe("")
+    frame = frame or Frame()
+    values = [float(value) for _, value in points]
+    scale = _Scale(min(min(values), 0.0), max(max(values), 0.0), frame.top, frame.plot_height)
+    slot = frame.plot_width / len(points)
+    width = max(slot * 0.7, 1.0)
+
+    def x_of(i: int) -> float:
+        return frame.left + slot * (i + 0.5)
+
+    parts = _value_axis(scale, frame, axis_label)
+    zero = scale.y(0.0)
+    for i, value in enumerate(values):
+        top, bottom = sorted((scale.y(value), zero))
+        direction = "up" if value > 0 else "down" if value < 0 else "flat"
+        parts.append(
+            f'<rect class="bar {direction}" x="{_fmt(x_of(i) - width / 2)}" y="{_fmt(top)}" '
+            f'width="{_fmt(width)}" height="{_fmt(max(bottom - top, 1.0))}"/>'
+        )
+    right = frame.width - frame.right
+    parts.append(f'<line class="zero" x1="{frame.left}" x2="{right}" y1="{_fmt(zero)}" y2="{_fmt(zero)}"/>')
+    parts.extend(_time_axis([moment for moment, _ in points], x_of, frame, intraday=False))
+    return _svg(frame, "bars", title, parts)
+
+
+PALETTE = 8  # colour classes slice-0 … slice-7 in stocking.css; the legend uses the same classes
+
+
+@dataclass(frozen=True)
+class Wedge:
+    label: str
+    value: Decimal
+    css: str  # "slice-N", or a fixed class such as "slice-cash"
+
+
+def wedges(items: Sequence[tuple[str, Decimal]], *, limit: int = PALETTE - 1, rest_label: str = "") -> list[Wedge]:
+    """Coloured slices in the given order; past `limit`, the remainder becomes one `rest_label` slice
+    so no two slices share a colour. Empty and negative values are left out."""
+    shown = [(label, value) for label, value in items if value > 0]
+    result = [Wedge(label, value, f"slice-{i}") for i, (label, value) in enumerate(shown[:limit])]
+    if len(shown) > limit:
+        result.append(Wedge(rest_label, sum((v for _, v in shown[limit:]), Decimal(0)), "slice-rest"))
+    return result
+
+
+def _point(cx: float, cy: float, r: float, turn: float) -> str:
+    angle = 2 * math.pi * turn - math.pi / 2  # clockwise from twelve o'clock
+    return f"{_fmt(cx + r * math.cos(angle))} {_fmt(cy + r * math.sin(angle))}"
+
+
+def _ring_segment(start: float, end: float, outer: float, inner: float, c: float) -> str:
+    large = 1 if end - start > 0.5 else 0
+    return (
+        f"M {_point(c, c, outer, start)} A {_fmt(outer)} {_fmt(outer)} 0 {large} 1 {_point(c, c, outer, end)} "
+        f"L {_point(c, c, inner, end)} A {_fmt(inner)} {_fmt(inner)} 0 {large} 0 {_point(c, c, inner, start)} Z"
+    )
+
+
+def donut_svg(slices: Sequence[Wedge], *, title: str, size: int = 200) -> SafeString:
+    """A ring of slices, largest share first as given; each slice carries its label and share as a
+    tooltip. The legend (with the amounts) is the page's own table. No positive value gives ""."""
+    total = sum((s.value for s in slices if s.value > 0), Decimal(0))
+    if total <= 0:
+        return mark_safe("")
+    c, outer, inner = size / 2, size / 2 - 4, size / 2 * 0.58
+    parts, turn = [], 0.0
+    for wedge in slices:
+        if wedge.value <= 0:
+            continue
+        share = float(wedge.value / total)
+        # One arc cannot close a full circle: a lone slice is drawn as two halves of one path.
+        pieces = [(turn, turn + share)] if share < 0.9999 else [(0.0, 0.5), (0.5, 1.0)]
+        path = " ".join(_ring_segment(a, b, outer, inner, c) for a, b in pieces)
+        parts.append(
+            f'<path class="slice {escape(wedge.css)}" d="{path}"><title>{escape(wedge.label)} '
+            f"{share * 100:.1f}%</title></path>"
+        )
+        turn += share
+    return _svg(Frame(width=size, height=size), "donut", title, parts)

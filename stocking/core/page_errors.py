@@ -32,10 +32,35 @@ def error_message(exc: ApplicationError) -> str:
         "unknown_stock": lambda: _("No stock with that code."),
         "order_not_cancellable": lambda: _("The order is no longer open, so it cannot be cancelled."),
         "order_not_modifiable": lambda: _("Only an open limit order of today can be modified."),
-        "deposit_limit_exceeded": lambda: _("The daily deposit limit would be exceeded."),
+        "deposit_limit_exceeded": lambda: (
+            _("That is over the daily deposit limit: %(remaining)s left today.")
+            % {"remaining": won(extra["remaining_today"])}
+            if "remaining_today" in extra
+            else _("The daily deposit limit would be exceeded.")
+        ),
         "invalid_amount": lambda: _("Enter a positive whole number of won."),
         "not_found": lambda: _("Not found."),
         "username_taken": lambda: _("A user with that username or email already exists."),
+        "reset_not_confirmed": lambda: _("Type RESET in capital letters to confirm."),
+        "reset_busy": lambda: _("Orders kept arriving during the reset. Try again."),
+        "duplicate_watchlist_name": lambda: _("You already have a watchlist with that name."),
+        "already_in_watchlist": lambda: _("That stock is already on this watchlist."),
+        "watchlist_limit": lambda: _("The watchlist limit is reached."),
+        "payment_amount_out_of_range": lambda: (
+            _("A top-up is between %(low)s and %(high)s.")
+            % {"low": won(extra.get("min_amount")), "high": won(extra.get("max_amount"))}
+        ),
+        "payment_amount_not_on_step": lambda: (
+            _("A top-up is a multiple of %(step)s.") % {"step": won(extra.get("step"))}
+        ),
+        "payments_not_configured": lambda: _("Top-ups are not available on this server."),
+        "payment_gateway_unavailable": lambda: _("PortOne is not answering right now. Try again in a moment."),
+        "payment_gateway_error": lambda: _("PortOne gave an answer we could not use. Try again later."),
+        "payment_not_paid": lambda: _("PortOne reports the payment as not paid, so nothing was credited."),
+        "payment_amount_mismatch": lambda: _(
+            "The paid amount differs from the prepared one: the payment was cancelled and is under review."
+        ),
+        "payment_not_found": lambda: _("No such top-up."),
     }
     build = messages.get(exc.code)
     # Codes without a page message (and free-form ones such as invalid_order) keep the service's words.

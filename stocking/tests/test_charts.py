@@ -1,9 +1,9 @@
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from types import SimpleNamespace
 
-from stocking.core.charts import Frame, candlestick_svg, line_svg, nice_step
+from stocking.core.charts import Frame, Wedge, bar_svg, candlestick_svg, donut_svg, line_svg, nice_step, wedges
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -72,3 +72,52 @@ def test_line_chart_for_equity_curves():
     assert '<polyline class="line" points="' in svg and '<polygon class="area"' in svg
     assert len(re.search(r'<polyline class="line" points="([^"]+)"', svg).group(1).split()) == 3
     assert str(line_svg([], title="t")) == ""
+
+
+def test_line_chart_takes_plain_dates_and_its_own_axis_labels():
+    points = [(date(2026, 11, 2) + timedelta(days=i), D(v)) for i, v in enumerate(["0", "-2.5", "-10"])]
+    svg = str(line_svg(points, title="Drawdown", axis_label=lambda v: f"{v:.0f}%"))
+    assert ">11/02</text>" in svg and ">11/04</text>" in svg
+    assert "%</text>" in svg
+
+
+def test_bars_rise_for_gains_and_hang_for_losses_from_one_zero_line():
+    days = [date(2026, 11, 2) + timedelta(days=i) for i in range(3)]
+    svg = str(bar_svg(list(zip(days, [D("5000"), D("-2000"), D("0")], strict=True)), title="P/L"))
+    bars = re.findall(
+        r'<rect class="bar (up|down|flat)" x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/>', svg
+    )
+    assert [b[0] for b in bars] == ["up", "down", "flat"]
+    zero = float(re.search(r'<line class="zero" x1="\d+" x2="\d+" y1="([\d.]+)"', svg).group(1))
+    (_, up_y, up_h), (_, down_y, _), _ = [(k, float(y), float(h)) for k, y, h in bars]
+    assert abs(up_y + up_h - zero) < 0.2  # the gain stands on the zero line
+    assert abs(down_y - zero) < 0.2  # the loss hangs from it
+    assert "style=" not in svg
+    assert str(bar_svg([], title="t")) == ""
+
+
+def test_wedges_keep_order_and_fold_the_tail_into_one_slice():
+    items = [(f"s{i}", D(10 - i)) for i in range(10)] + [("empty", D(0))]
+    result = wedges(items, limit=3, rest_label="Others")
+    assert [(w.label, w.css) for w in result] == [
+        ("s0", "slice-0"),
+        ("s1", "slice-1"),
+        ("s2", "slice-2"),
+        ("Others", "slice-rest"),
+    ]
+    assert result[-1].value == sum(D(10 - i) for i in range(3, 10))
+    assert [w.label for w in wedges(items[:2])] == ["s0", "s1"]
+
+
+def test_donut_draws_one_path_per_slice_with_its_share():
+    svg = str(donut_svg([Wedge("Cash", D("750"), "slice-cash"), Wedge("삼성전자", D("250"), "slice-0")], title="Mix"))
+    assert svg.count('<path class="slice ') == 2
+    assert "<title>Cash 75.0%</title>" in svg and "<title>삼성전자 25.0%</title>" in svg
+    assert 'viewBox="0 0 200 200"' in svg and "style=" not in svg and "nan" not in svg.lower()
+
+
+def test_a_lone_slice_still_closes_the_ring_and_nothing_gives_nothing():
+    svg = str(donut_svg([Wedge("Cash", D("1"), "slice-cash")], title="All cash"))
+    assert svg.count(" Z") == 2  # two halves: one arc cannot draw a whole circle
+    assert str(donut_svg([Wedge("x", D("0"), "slice-0")], title="t")) == ""
+    assert str(donut_svg([], title="t")) == ""

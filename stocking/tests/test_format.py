@@ -4,7 +4,16 @@ from types import SimpleNamespace
 import pytest
 from django.template import Context, Template
 
-from stocking.core.templatetags.stocking_format import change, number, price_change, rate, signed_won, trend, won
+from stocking.core.templatetags.stocking_format import (
+    change,
+    number,
+    percent,
+    price_change,
+    rate,
+    signed_won,
+    trend,
+    won,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,6 +52,13 @@ def test_rates_always_carry_a_sign_and_two_decimals():
     assert rate(D("-0.5")) == "-0.50%"
     assert rate(0) == "0.00%"
     assert rate("12.345") == "+12.35%"  # half up, as the API's change_rate rounds
+
+
+def test_shares_of_a_whole_are_unsigned_percentages():
+    assert percent("12.5") == "12.50%"
+    assert percent(D("100")) == "100.00%"
+    assert percent("0.004") == "0.00%"
+    assert percent(None) == "–"
 
 
 def test_changes_carry_an_arrow_so_colour_is_not_the_only_cue():

@@ -22,6 +22,12 @@ PAGE_SOURCES = (
     "trading/templatetags/",
     "stocking/",
     "portfolio/admin.py",
+    "portfolio/views.py",
+    "portfolio/forms.py",
+    "watchlist/views.py",
+    "watchlist/forms.py",
+    "payments/views.py",
+    "payments/forms.py",
 )
 
 

@@ -337,9 +337,9 @@ def test_dashboard_shows_cash_recent_orders_and_movers(trader, book):
     html = response.content.decode()
     assert response.status_code == 200
     assert response.context["recent_orders"][0] == book["cancelled"]
-    assert 'data-live-url="/api/v1/balance"' in html and 'data-bind="available_cash"' in html
-    balance = response.context["balance"]
-    assert f"₩{balance.cash:,.0f}" in html
+    assert 'data-live-url="/api/v1/portfolio"' in html and 'data-bind="available_cash"' in html
+    value = response.context["value"]
+    assert f"₩{value.cash:,.0f}" in html
 
 
 def test_unknown_pages_get_the_sites_own_404(client):

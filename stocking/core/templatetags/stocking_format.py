@@ -77,6 +77,16 @@ def rate(value) -> str:
 
 
 @register.filter
+def percent(value) -> str:
+    """A share of a whole, unsigned: "12.5" → "12.50%" (a weight, a win rate); None → "–"."""
+    amount = _decimal(value)
+    if amount is None:
+        return DASH
+    amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{_sign(amount, plus='')}{abs(amount):,}%"
+
+
+@register.filter
 def change(value) -> str:
     """A price change with its arrow: 1200 → "▲1,200", -500 → "▼500", 0 → "0"."""
     amount = _decimal(value)

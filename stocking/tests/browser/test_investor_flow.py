@@ -136,7 +136,7 @@ def test_visitor_pages_load_cleanly_on_a_phone(page, live_server, market, view):
 def test_live_number_formatting_matches_the_servers(page, live_server, market):
     visit(page, live_server.url + "/")
     values = ["0", "1234567", "-1500", "98500.00", "70050.5", "12.345", "-0.005", "0.004", "999.995", None]
-    for kind in ("won", "number", "signed_won", "rate", "change"):
+    for kind in ("won", "number", "signed_won", "rate", "percent", "change"):
         in_browser = page.evaluate(f"(values) => values.map((v) => window.StocKing.format('{kind}', v))", values)
         on_server = [getattr(stocking_format, kind)(value) for value in values]
         assert in_browser == on_server, kind

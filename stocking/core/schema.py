@@ -1,6 +1,7 @@
 """OpenAPI pieces every API app shares: the error body, per-view error responses, the statuses every
-operation can answer (added by a postprocessing hook), and field schemas that say exactly what the
-serializers accept, so that any request the schema calls valid is one the API can accept.
+operation can answer (added by a postprocessing hook), and request schemas that say what the
+serializers enforce, so that a request the schema calls valid passes them. What only the account or
+the market decides (cash, tick grid, daily caps) stays a documented 400 code.
 
 The extensions below register themselves on import; every API view module imports this module, so
 they are in place before drf-spectacular generates the schema.
@@ -151,8 +152,8 @@ DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly: `database_un
 
 
 def _add_database_unavailable(responses: dict) -> None:
-    """Every operation reads the database (credentials, throttle counters, its data), and a lost database
-    answers 503 everywhere; the payment operations already document a 503 of their own."""
+    """A lost database answers 503 on every operation; the payment operations already document a 503
+    of their own (the gateway), which gains this cause."""
     if "503" in responses:
         if DATABASE_UNAVAILABLE not in responses["503"].get("description", ""):
             responses["503"]["description"] = (

@@ -23,7 +23,7 @@ def position_lock(*, user: User | int, stock) -> Position | None:
     return Position.objects.select_for_update().filter(user=user, stock=stock).order_by("pk").first()
 
 
-def shares_reserve(*, user: User, stock, quantity: int, save: bool = True) -> Position:
+def shares_reserve(*, user: User | int, stock, quantity: int, save: bool = True) -> Position:
     """Hold `quantity` shares for an open sell order. With `save=False` the caller writes the
     position later in the same transaction (a sell that fills at once: `positions_save`)."""
     # Lock so two sells cannot both reserve the same shares.
@@ -37,7 +37,7 @@ def shares_reserve(*, user: User, stock, quantity: int, save: bool = True) -> Po
     return position
 
 
-def shares_release(*, user: User, stock, quantity: int) -> None:
+def shares_release(*, user: User | int, stock, quantity: int) -> None:
     if quantity <= 0:
         return
     position = position_lock(user=user, stock=stock)

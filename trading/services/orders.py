@@ -184,19 +184,20 @@ def _order_lock(*, user: User | None, order_id: int) -> Order:
     return order
 
 
-def _release_reservation(order: Order, balance: Balance) -> None:
-    """Give back what an open order still holds. The caller holds the order and balance locks."""
+def _release_reservation(order: Order, balance: Balance, *, save: bool = True) -> None:
+    """Give back what an open order still holds. The caller holds the order and balance locks.
+    A buy's release stays in memory with `save=False` (the caller re-reserves and saves once)."""
     if order.side == OrderSide.BUY:
-        cash_release(balance=balance, amount=order.reserved_cash)
+        cash_release(balance=balance, amount=order.reserved_cash, save=save)
         order.reserved_cash = Decimal("0")
     else:
-        shares_release(user=order.user, stock=order.stock, quantity=order.reserved_quantity)
+        shares_release(user=order.user_id, stock=order.stock_id, quantity=order.reserved_quantity)
         order.reserved_quantity = 0
 
 
 def order_close(*, order: Order, status: str, cancel_reason: str, reason: str = "") -> Order:
     """Cancel or expire a locked open order, releasing its reservation."""
-    _release_reservation(order, balance_lock(user=order.user))
+    _release_reservation(order, balance_lock(user=order.user_id))
     order.status = status
     order.cancel_reason = cancel_reason
     order.reject_reason = reason[:200]
@@ -251,15 +252,15 @@ def order_modify(
     validate_limit_price(order.stock, new_price)
     ensure_market_open()
 
-    balance = balance_lock(user=order.user)
-    _release_reservation(order, balance)
+    balance = balance_lock(user=order.user_id)
+    _release_reservation(order, balance, save=False)  # re-reserved just below: one balance write
     remaining = new_quantity - order.filled_quantity
     if order.side == OrderSide.BUY:
         order.reserve_price = new_price
         order.reserved_cash = krx.buy_reservation(remaining, new_price)
         cash_reserve(balance=balance, amount=order.reserved_cash)
     else:
-        shares_reserve(user=order.user, stock=order.stock, quantity=remaining)
+        shares_reserve(user=order.user_id, stock=order.stock, quantity=remaining)
         order.reserved_quantity = remaining
     order.quantity = new_quantity
     order.limit_price = new_price

@@ -1,18 +1,7 @@
-import re
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.services import payment_sync_stale
-
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def duration(value: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)([smhd])", value.strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a duration like 30s, 10m, 2h or 1d")
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+from stocking.core.durations import duration
 
 
 class Command(BaseCommand):

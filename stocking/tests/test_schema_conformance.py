@@ -16,7 +16,8 @@ import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -187,7 +188,7 @@ def world(db, settings, portone, keep_test_connection):
     TARGETS.clear()
 
 
-BOUNDS = settings(
+BOUNDS = hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from payments.sandbox import start_sandbox
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -90,3 +92,23 @@ def fits_phone(page) -> None:
 def visit(page, url: str) -> None:
     page.goto(url)
     fits_phone(page)
+
+
+@pytest.fixture(scope="module")
+def sandbox_server():
+    server = start_sandbox(api_key="browser-key", api_secret="browser-secret")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def portone_sandbox(sandbox_server, settings):
+    """Top-ups as `make run` has them: the local PortOne sandbox, which the server (not the browser)
+    talks to, so the page's no-other-host guard still holds."""
+    settings.PORTONE_API_URL = sandbox_server.url
+    settings.PORTONE_V1_API_KEY = "browser-key"
+    settings.PORTONE_V1_API_SECRET = "browser-secret"
+    settings.PORTONE_STORE_ID = "imp-sandbox"
+    settings.PORTONE_SANDBOX = True
+    sandbox_server.state.reset()

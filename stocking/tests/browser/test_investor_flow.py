@@ -1,6 +1,8 @@
 """An investor's first session in a real browser: sign up, see the cash, buy at market from a stock
-page, rest a limit order and cancel it on the orders page, switch to English; every page fits a
-390 px phone and nothing logs a console error, breaks the CSP or calls another host.
+page, see the position and its P/L (live) on the portfolio page, rest a limit order and cancel it on
+the orders page, add a stock to a watchlist, deposit and top up through the PortOne sandbox on the
+wallet page, switch to English; every page fits a 390 px phone and nothing logs a console error,
+breaks the CSP or calls another host.
 
 To add a step: drive `page` with Playwright's sync API (https://playwright.dev/python/), load pages
 with `visit()` so the phone-width check runs, and prefer `expect(...)` over sleeps.
@@ -51,7 +53,7 @@ def market():
     return samsung
 
 
-def test_sign_up_trade_cancel_and_switch_language(page, live_server, market):
+def test_sign_up_trade_cancel_and_switch_language(page, live_server, market, portone_sandbox):
     base = live_server.url
 
     visit(page, f"{base}/orders/")  # a user page sends visitors to log in, and back afterwards
@@ -108,6 +110,16 @@ def test_sign_up_trade_cancel_and_switch_language(page, live_server, market):
     expect(page.get_by_test_id("price")).to_have_text("71,000", timeout=10_000)
     expect(page.locator(".quote-price .chg").first).to_contain_text("▲1,000")
 
+    # The portfolio: the position with its P/L, refreshed without a reload as the price moves.
+    visit(page, f"{base}/portfolio/")
+    position = page.locator('tr[data-live-row="005930"]')
+    expect(position).to_contain_text("10")
+    expect(position).to_contain_text("+₩9,895")  # 10 × 71,000 − (700,000 + 105 fee)
+    Stock.objects.filter(pk=market.pk).update(current_price=Decimal("72000"))
+    expect(position).to_contain_text("+₩19,895", timeout=10_000)
+    expect(position.locator(".trend-up").first).to_be_visible()
+    expect(page.locator(".chart-donut")).to_have_count(2)
+
     visit(page, f"{base}/orders/")
     row = page.locator(f'tr[data-order-id="{resting.pk}"]')
     expect(row).to_contain_text("미체결")
@@ -118,13 +130,54 @@ def test_sign_up_trade_cancel_and_switch_language(page, live_server, market):
     expect(page.locator("main table")).to_contain_text("취소")
     fits_phone(page)
 
+    # A watchlist from the stock page's control, then its live quote on the watchlists page.
+    visit(page, f"{base}/market/000660/")
+    page.get_by_label("관심종목에 추가").select_option(label="관심종목")
+    page.locator(".watchlist-slot").get_by_role("button", name="추가").click()
+    expect(page.locator(".message-success")).to_contain_text("SK하이닉스")
+    expect(page.get_by_test_id("watchlist-holders")).to_contain_text("관심종목")
+    visit(page, f"{base}/watchlists/")
+    quote = page.locator('tr[data-live-row="000660"]')
+    expect(quote).to_contain_text("210,000")
+    Stock.objects.filter(code="000660").update(current_price=Decimal("205000"))
+    expect(quote.locator('[data-bind="price"]')).to_have_text("205,000", timeout=10_000)
+    expect(quote).to_contain_text("▲5,000")
+
+    # The wallet: a deposit, then a top-up paid in the sandbox's stead of PortOne's window.
+    visit(page, f"{base}/wallet/")
+    expect(page.get_by_test_id("cash")).to_have_text("₩9,299,895")
+    page.locator("#deposit").get_by_label("금액(원)").fill("500000")
+    page.locator("#deposit").get_by_role("button", name="입금").click()
+    expect(page.locator(".message-success")).to_contain_text("₩500,000")
+    expect(page.get_by_test_id("cash")).to_have_text("₩9,799,895")
+    topup = page.locator("#topup")
+    topup.get_by_label("금액(원)").fill("50000")
+    topup.get_by_role("button", name="결제 진행").click()
+    expect(page.get_by_test_id("checkout")).to_contain_text("₩50,000")
+    fits_phone(page)
+    page.get_by_test_id("checkout").get_by_role("button", name="결제하기").click()
+    expect(page.locator(".message-success")).to_contain_text("충전 완료")
+    expect(page.get_by_test_id("cash")).to_have_text("₩9,849,895")
+    expect(page.locator("#payments")).to_contain_text("결제·지급 완료")
+
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Orders")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Wallet")
     expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
     fits_phone(page)
+    for path, heading in [
+        ("/orders/", "Orders"),
+        ("/portfolio/", "Portfolio"),
+        ("/watchlists/", "Watchlists"),
+        ("/analytics/", "Analytics"),
+        ("/leaderboard/", "Leaderboard"),
+    ]:
+        visit(page, base + path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     visit(page, f"{base}/market/005930/")
     expect(page.locator("form[data-ticket]").get_by_role("button", name="Place buy order")).to_be_visible()
+    visit(page, f"{base}/")
+    expect(page.get_by_test_id("total-value")).to_have_text("₩10,569,895")  # 9,849,895 cash + 10 × 72,000
 
 
 @pytest.mark.parametrize("view", ["/", "/market/?market=KOSDAQ", "/market/005930/", "/accounts/login/"])

@@ -130,16 +130,23 @@ def inject_faults(*, stack: Stack, db: PrivateMariaDB, budget: Budget, clients, 
     return faults
 
 
-def engine_figures(stack: Stack) -> tuple[int, int, int]:
-    """(ticks, fills, failed ticks) over every engine log of the run."""
+def engine_figures(stack: Stack) -> tuple[int, int, int, list[str]]:
+    """(ticks, fills, failed ticks, engines whose last tick failed) over the run's engine logs.
+
+    At -v 2 every tick prints a status line, a failed one too (after its logged error)."""
     ticks = fills = failed = 0
-    for log in stack.workdir.glob("run_market-*.log"):
+    stuck = []
+    for log in sorted(stack.workdir.glob("run_market-*.log")):
         text = log.read_text(errors="replace")
-        found = TICK_LINE.findall(text)
-        ticks += len(found)
-        fills += sum(int(n) for n in found)
-        failed += text.count("run_market: tick")
-    return ticks, fills, failed
+        numbers = [int(n) for n in re.findall(r"^tick (\d+): ", text, re.M)]
+        failed_numbers = {int(n) for n in re.findall(r"run_market: tick (\d+) failed", text)}
+        ticks += len(numbers)
+        fills += sum(int(n) for n in TICK_LINE.findall(text))
+        failed += len(failed_numbers)
+        alive = any(engine.log_path == log for engine in stack.markets)
+        if alive and numbers and numbers[-1] in failed_numbers:
+            stuck.append(log.stem)
+    return ticks, fills, failed, stuck
 
 
 def print_phases(faults: list[Fault], answers, started: float, ended: float) -> list[str]:
@@ -180,9 +187,10 @@ def main() -> int:
         find_binary(binary)  # fail before creating anything
     # SIGTERM too must reach the clean-up below: the children run in their own sessions and would outlive us.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are printed, also in a file
     workdir = Path(tempfile.mkdtemp(prefix="stocking-load-"))
     db = PrivateMariaDB(workdir)
-    stack = None
+    stack = budget = None
     try:
         setup_started = time.monotonic()
         db.install()
@@ -243,7 +251,7 @@ def main() -> int:
         stack.stop()  # the audit reads books that no longer move
         audit = stack.manage("audit_ledger", "-v", "2", check=False)
         books = verify_books(stack.env, acked)
-        ticks, engine_fills, failed_ticks = engine_figures(stack)
+        ticks, engine_fills, failed_ticks, stuck_engines = engine_figures(stack)
 
         api = [a for a in answers if a.target == "api"]
         sandbox = [a for a in answers if a.target == "sandbox"]
@@ -258,13 +266,15 @@ def main() -> int:
         if retried:
             print(f"top-ups completed again after the run: {format_tally(tally(retried))}")
         print(
-            f"engines: {ticks} ticks, {engine_fills} orders filled by the engines, {failed_ticks} ticks failed "
-            f"on database errors; {alive_engines}/2 engines alive at the end, gunicorn {workers_now}/{args.workers} "
-            f"workers under its original master: {'yes' if gunicorn_pid_same else 'NO'}"
+            f"engines: {ticks} ticks ({failed_ticks} failed on database errors), {engine_fills} orders filled by "
+            f"the engines; {alive_engines}/2 engines alive at the end, ticking: {'no' if stuck_engines else 'yes'}; "
+            f"gunicorn {workers_now}/{args.workers} workers under its original master: "
+            f"{'yes' if gunicorn_pid_same else 'NO'}"
         )
         print("books: " + ", ".join(f"{k} {v}" for k, v in books.figures.items()))
 
         problems = list(books.problems) + [failure for client in clients for failure in client.failures]
+        problems += [f"{name} was still failing its ticks at the end" for name in stuck_engines]
         problems += print_phases(faults, answers, started, ended) if args.faults else []
         violations = 0
         if audit.returncode != 0:
@@ -297,9 +307,15 @@ def main() -> int:
         print("\nRESULT: " + ("FAIL" if problems else "OK") + f" ({len(problems)} problems)")
         return 1 if problems else 0
     finally:
-        if stack is not None:
-            stack.stop()
-        db.stop()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up itself must not be cut short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if budget is not None:
+            budget.total = 0  # clients still running (an interrupted run) stop at their next operation
+        for step in ([stack.stop] if stack is not None else []) + [db.stop]:
+            try:
+                step()
+            except Exception as exc:  # keep going: every child must be stopped
+                print(f"clean-up: {exc!r}", file=sys.stderr)
         if args.keep:
             print(f"kept {workdir} (data and logs; start mariadbd by hand to inspect)")
         else:

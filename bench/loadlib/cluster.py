@@ -4,7 +4,6 @@ PortOne sandbox. Nothing here touches a process it did not start (the shared Mar
 import getpass
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -76,13 +75,13 @@ class Process:
     def kill(self) -> None:
         """SIGKILL, as a crash would: no clean-up code runs."""
         if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
+            self.popen.kill()  # Popen does not signal a child it has already reaped
             self.popen.wait()
 
     def stop(self, timeout: float = 15) -> None:
         if not self.alive():
             return
-        os.kill(self.pid, signal.SIGTERM)
+        self.popen.terminate()
         try:
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -289,6 +288,6 @@ class Stack:
         return pids
 
     def stop(self) -> None:
-        for process in [*self.markets, self.gunicorn, self.sandbox]:
+        for process in [self.gunicorn, *self.markets, self.sandbox]:
             if process is not None:
                 process.stop()

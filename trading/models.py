@@ -108,6 +108,12 @@ class OrderType(models.TextChoices):
 class TimeInForce(models.TextChoices):
     DAY = "day", "Day"
     GTC = "gtc", "Good till cancelled"
+    IOC = "ioc", "Immediate or cancel"
+    FOK = "fok", "Fill or kill"
+
+
+# Decided at acceptance: what does not fill at once is cancelled in the same transaction.
+IMMEDIATE_TIME_IN_FORCE = {TimeInForce.IOC: "ioc_unfilled", TimeInForce.FOK: "fok_unfilled"}
 
 
 class OrderStatus(models.TextChoices):

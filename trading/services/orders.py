@@ -21,7 +21,16 @@ from stocking.core.exceptions import (
     StockNotTradable,
 )
 from trading import krx
-from trading.models import CancelReason, Order, OrderSide, OrderStatus, OrderType, Stock, TimeInForce
+from trading.models import (
+    IMMEDIATE_TIME_IN_FORCE,
+    CancelReason,
+    Order,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    Stock,
+    TimeInForce,
+)
 from trading.services.execution import FillRequest, fills_execute, order_execute
 from trading.sessions import market_clock
 
@@ -152,17 +161,21 @@ def order_place(
     )
     # The price read at the start of this transaction is the market price the order meets.
     fills_now = is_marketable(order, stock.current_price)
+    rests = not fills_now and time_in_force not in IMMEDIATE_TIME_IN_FORCE  # only a resting hold is written
     position = None
     if side == OrderSide.BUY:
         # A market buy is held at the day's upper limit, as Korean brokers do; the rest is released on fill.
         order.reserve_price = limit_price if order_type == OrderType.LIMIT else stock_price_limits(stock).upper
         order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
-        cash_reserve(balance=balance, amount=order.reserved_cash, save=not fills_now)
+        cash_reserve(balance=balance, amount=order.reserved_cash, save=rests)
         if fills_now:
             position = position_lock(user=user, stock=stock)
     else:
-        position = shares_reserve(user=user, stock=stock, quantity=quantity, save=not fills_now)
+        position = shares_reserve(user=user, stock=stock, quantity=quantity, save=rests)
         order.reserved_quantity = quantity
+    if not fills_now and time_in_force in IMMEDIATE_TIME_IN_FORCE:
+        # Nothing can fill now: the order is accepted and closed at once; its hold never lands.
+        return PlacedOrder(_close_unfilled(order, balance, position), created=True)
     if not fills_now:
         order.save()
         return PlacedOrder(order, created=True)
@@ -171,6 +184,23 @@ def order_place(
         fills=[FillRequest(order, quantity, stock.current_price)], balances={user.pk: balance}, positions=positions
     )
     return PlacedOrder(order, created=True)
+
+
+def _close_unfilled(order: Order, balance: Balance, position) -> Order:
+    """An IOC/FOK order that cannot fill at acceptance: cancelled with its reason, its hold released
+    in memory before anything was written (the checks that reserved it still ran)."""
+    if order.side == OrderSide.BUY:
+        cash_release(balance=balance, amount=order.reserved_cash, save=False)
+        order.reserved_cash = Decimal("0")
+    else:
+        position.reserved_quantity -= order.reserved_quantity
+        order.reserved_quantity = 0
+    order.status = OrderStatus.CANCELLED
+    order.cancel_reason = IMMEDIATE_TIME_IN_FORCE[order.time_in_force]
+    order.closed_at = timezone.now()
+    order.save()
+    order.fills = []
+    return order
 
 
 def _order_lock(*, user: User | None, order_id: int) -> Order:

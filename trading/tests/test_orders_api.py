@@ -63,7 +63,7 @@ class TestPlaceOrder:
             ({"order_type": "limit", "limit_price": "-100"}, 400, "invalid"),
             ({"order_type": "limit", "limit_price": "95000"}, 400, "price_out_of_limit"),
             ({"order_type": "market", "limit_price": "70000"}, 400, "invalid"),
-            ({"time_in_force": "ioc"}, 400, "invalid"),
+            ({"time_in_force": "now"}, 400, "invalid"),
             ({"quantity": 200}, 400, "insufficient_cash"),
             ({"side": "sell"}, 400, "insufficient_shares"),
             ({"client_order_id": "x" * 65}, 400, "invalid"),

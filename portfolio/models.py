@@ -14,6 +14,9 @@ class Balance(models.Model):
     cash = models.DecimalField(**MONEY, default=Decimal("0"))
     reserved_cash = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Held by open buy orders.")
     currency = models.CharField(max_length=3, default="KRW")
+    event_seq = models.PositiveBigIntegerField(
+        default=0, help_text="The user's last order-event seq: every order change takes the next one."
+    )
     net_capital = models.DecimalField(
         **MONEY,
         default=Decimal("0"),

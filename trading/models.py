@@ -221,3 +221,62 @@ class Execution(models.Model):
         if self.side == OrderSide.BUY:
             return -(self.gross_amount + self.fee)
         return self.gross_amount - self.fee - self.tax
+
+
+class OrderEventType(models.TextChoices):
+    NEW = "new", "New"
+    FILL = "fill", "Fill"
+    PARTIAL_FILL = "partial_fill", "Partial fill"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    REPLACED = "replaced", "Replaced"
+    REJECTED = "rejected", "Rejected"
+    TRIGGERED = "triggered", "Triggered"
+
+
+class OrderEvent(models.Model):
+    """The outbox of order changes: written in the transaction that makes the change, with the
+    user's next `seq` (counted on their balance row, which every order change already locks), so
+    a stream never publishes a change that rolled back nor misses one that committed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="order_events")
+    seq = models.PositiveBigIntegerField()
+    event = models.CharField(max_length=16, choices=OrderEventType.choices)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    execution = models.ForeignKey(Execution, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # The order (and fill) as the API showed them right after the change, built from the objects in memory.
+    payload = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["user", "seq"]
+        constraints = [models.UniqueConstraint(fields=["user", "seq"], name="order_event_unique_user_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}#{self.seq} {self.event} order {self.order_id}"
+
+
+class MarketTick(models.Model):
+    """One move of the market: the quotes that changed, written by the one process moving prices.
+    Stream processes send every tick after the last one they sent, in id order."""
+
+    at = models.DateTimeField(db_index=True)
+    quotes = models.JSONField(help_text='[{"code", "price", "change", "change_rate", "volume"}, ...]')
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"tick {self.pk} at {self.at:%H:%M:%S}"
+
+
+class EngineLease(models.Model):
+    """Who may move prices: one row per role; the holder renews it every tick, another process
+    takes it over only once it has expired (a compare-and-swap UPDATE decides)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    holder = models.CharField(max_length=100)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"

@@ -5,10 +5,10 @@
 
 Runs the real settings (PYTHON_ENV=development, DEBUG off, the real authentication and throttle
 classes with THROTTLE_ALL=100000000/min) through Django's test client in this process, on a
-throw-away test database: in-memory SQLite by default, `test_<name>` on the server DATABASE_URL
-names. Throttle counters use the settings' default backend, a file cache (no SQL), in a private
-temp directory instead of var/cache so no other process shares it; CACHE_URL=redis://... is
-honoured if set.
+throw-away test database: in-memory SQLite by default, `test_NAME_queries` on the server
+DATABASE_URL names (created and dropped here). Throttle counters use the settings' default
+backend, a file cache (no SQL), in a private temp directory instead of var/cache so no other
+process shares it; CACHE_URL=redis://... is honoured if set.
 
 Two users: "1" holds 1 position, 1 resting order and 1 watchlist item; "200" holds 200 positions,
 200 resting orders (plus the 200 filled buys that opened the positions) and a 200-item watchlist.
@@ -212,6 +212,14 @@ def seed_account(size: int, stocks: list[Stock]) -> Account:
     return Account(size, user, api, page, stocks[0].code, watchlist.pk)
 
 
+def use_test_database(suffix: str) -> None:
+    """In-memory SQLite, or test_NAME_<suffix> on a server: never the suite's test_NAME, which
+    someone may be using on the same server right now."""
+    name = None if connection.vendor == "sqlite" else f"test_{connection.settings_dict['NAME']}_{suffix}"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = name
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+
+
 def page_exists(path: str) -> bool:
     try:
         resolve(path)
@@ -270,8 +278,7 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_test_environment()
-    if connection.vendor == "sqlite":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = None  # in memory
+    use_test_database("queries")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         cache = settings.CACHES["default"]

@@ -1,0 +1,274 @@
+"""Profile: where an order, an /auth/me request and a matching pass spend their time (pyinstrument).
+
+    .venv/bin/python bench/profile_requests.py [--orders 400] [--me 1500] [--fills 1000] [--tree]
+    DATABASE_URL=mysql://root@127.0.0.1:3306/stocking_benchq .venv/bin/python bench/profile_requests.py
+
+The same settings, seed data and throw-away test database as bench/bench_queries.py (real JWT
+authentication and throttle classes, THROTTLE_ALL=100000000/min, DEBUG off). Profiles many
+market orders (POST /api/v1/orders, alternating buy and sell) and many GET /api/v1/auth/me through
+the test client, and one matching pass (match_orders, as run_market calls it) filling `--fills`
+crossing orders of 50 traders, then prints two views of each profile:
+
+- inclusive: the share of the time spent under the steps of a request (authentication, throttling,
+  input validation, the order service, building and rendering the response, middleware);
+- by layer: every sample's own time charged to the layer of the code running it (the standard
+  library is charged to its caller), so the layers add up to 100%.
+
+The test client's own work (building the request, reading the response) is shown too: it is not
+part of what a server does, so the shares that matter are the ones inside the handler.
+Needs pyinstrument (requirements-dev.txt).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_queries as bq  # noqa: E402  (sets up Django with the benchmark's settings)
+
+try:
+    from pyinstrument import Profiler
+except ImportError:
+    raise SystemExit("bench/profile_requests.py needs pyinstrument: pip install -r requirements-dev.txt")
+
+from decimal import Decimal  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from django.test import override_settings  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from accounts.services import user_register  # noqa: E402
+from trading.models import Stock  # noqa: E402
+from trading.services import order_place  # noqa: E402
+from trading.services.matching import match_orders  # noqa: E402
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+# (label, file path fragment, function names): inclusive time under the outermost matching frame.
+STEPS = [
+    ("WSGI/test handler, whole request", "django/core/handlers/base.py", {"get_response"}),
+    ("  middleware (all, excl. the view)", "django/core/handlers/base.py", {"_get_response"}),
+    ("  DRF dispatch (the view)", "rest_framework/views.py", {"dispatch"}),
+    ("    authentication (JWT)", "rest_framework/views.py", {"perform_authentication"}),
+    ("      token decode and verify", "rest_framework_simplejwt/authentication.py", {"get_validated_token"}),
+    ("      user lookup (SQL)", "rest_framework_simplejwt/authentication.py", {"get_user"}),
+    ("    permissions", "rest_framework/views.py", {"check_permissions"}),
+    ("    throttling", "rest_framework/views.py", {"check_throttles"}),
+    ("      cache get", "django/core/cache/backends/", {"get"}),
+    ("      cache set", "django/core/cache/backends/", {"set"}),
+    ("        file cache: replace the file", "django/core/files/move.py", {"file_move_safe"}),
+    ("        file cache: cull (lists the dir)", "django/core/cache/backends/filebased.py", {"_cull"}),
+    ("    request body parsing", "rest_framework/request.py", {"_load_data_and_files"}),
+    ("    input validation", "rest_framework/serializers.py", {"is_valid"}),
+    ("    order service: order_place", "trading/services/orders.py", {"order_place"}),
+    ("      fills_execute", "trading/services/execution.py", {"fills_execute"}),
+    ("      transaction commit", "django/db/transaction.py", {"__exit__"}),
+    ("    response serializer .data", "rest_framework/serializers.py", {"data"}),
+    ("    content negotiation", "rest_framework/views.py", {"perform_content_negotiation"}),
+    ("    finalize response", "rest_framework/views.py", {"finalize_response"}),
+    ("  response rendering (JSON)", "rest_framework/response.py", {"rendered_content"}),
+    # The matching pass (run_market's match step).
+    ("match_orders: find the crossing orders", "trading/services/matching.py", {"crossing_order_ids_many"}),
+    ("match_orders: claim and fill a batch", "trading/services/matching.py", {"orders_fill_if_crossed"}),
+    ("  lock the batch's orders", "django/db/models/query.py", {"__iter__", "__len__", "_fetch_all"}),
+    ("  balances_lock", "portfolio/services/ledger.py", {"balances_lock"}),
+    ("  positions_lock", "portfolio/services/positions.py", {"positions_lock"}),
+    ("  fills_execute: settle in memory", "trading/services/execution.py", {"_settle"}),
+    ("  bulk_update (orders, balances, positions)", "django/db/models/query.py", {"bulk_update"}),
+    ("  bulk_create (executions, ledger)", "django/db/models/query.py", {"bulk_create"}),
+    ("  ledger_flush", "portfolio/services/ledger.py", {"ledger_flush"}),
+    ("  positions_save", "portfolio/services/positions.py", {"positions_save"}),
+    ("SQL round trips (cursor execute)", "django/db/backends/utils.py", {"_execute"}),
+    ("SQL compilation (ORM)", "django/db/models/sql/compiler.py", {"as_sql"}),
+]
+
+# Layer of a file (first match wins); the standard library is charged to its caller's layer.
+LAYERS = [
+    ("database driver + SQL", ("MySQLdb/", "sqlite3/", "django/db/backends/")),
+    ("Django ORM", ("django/db/",)),
+    ("simplejwt + PyJWT", ("rest_framework_simplejwt/", "jwt/")),
+    ("cache (throttle counters)", ("django/core/cache/", "django/core/files/", "redis/")),
+    ("DRF throttling", ("rest_framework/throttling.py",)),
+    (
+        "DRF serializers and fields",
+        (
+            "rest_framework/serializers.py",
+            "rest_framework/fields.py",
+            "rest_framework/relations.py",
+            "rest_framework/utils/",
+        ),
+    ),
+    ("DRF renderers/parsers", ("rest_framework/renderers.py", "rest_framework/parsers.py")),
+    ("DRF views/requests", ("rest_framework/",)),
+    (
+        "our code: services",
+        ("/trading/services/", "/portfolio/services/", "/trading/krx.py", "/trading/sessions.py", "/stocking/core/"),
+    ),
+    ("our code: API views/serializers", ("/api/",)),
+    ("our code: other", ("/accounts/", "/trading/", "/portfolio/", "/watchlist/", "/payments/", "/stocking/")),
+    (
+        "middleware (Django, csp, cors, whitenoise)",
+        (
+            "django/middleware/",
+            "csp/",
+            "corsheaders/",
+            "whitenoise/",
+            "django/contrib/sessions/",
+            "django/contrib/messages/",
+            "django/contrib/auth/middleware",
+        ),
+    ),
+    ("Django handlers, http, urls, utils", ("django/core/handlers/", "django/http/", "django/urls/", "django/utils/")),
+    ("test client (not a server's cost)", ("django/test/",)),
+    ("other libraries", ("site-packages/",)),
+]
+
+
+def layer_of(path: str) -> str | None:
+    for label, fragments in LAYERS:
+        if any(fragment in path for fragment in fragments):
+            if fragments[0].startswith("/") and not path.startswith(ROOT):
+                continue  # our own paths, not a library's file of the same name
+            return label
+    return None  # the standard library (or a C function): charged to the caller
+
+
+def walk(frame, visit, ancestors=()):
+    visit(frame, ancestors)
+    for child in frame.children:
+        walk(child, visit, (*ancestors, frame))
+
+
+def inclusive_steps(root) -> dict[str, float]:
+    totals = {label: 0.0 for label, _, _ in STEPS}
+
+    def matches(frame, fragment, functions) -> bool:
+        return frame.function in functions and fragment in (frame.file_path or "")
+
+    def visit(frame, ancestors):
+        for label, fragment, functions in STEPS:
+            if matches(frame, fragment, functions) and not any(matches(a, fragment, functions) for a in ancestors):
+                totals[label] += frame.time
+
+    walk(root, visit)
+    return totals
+
+
+def by_layer(root, files: dict | None = None) -> dict[str, float]:
+    totals: dict[str, float] = {}
+
+    def visit(frame, ancestors):
+        own = 0.0 if frame.is_synthetic else frame.total_self_time  # synthetic [self] frames: counted here
+        if not own:
+            return
+        for candidate in (frame, *reversed(ancestors)):
+            layer = layer_of(candidate.file_path or "")
+            if layer:
+                break
+        else:
+            layer = "standard library at the top"
+        totals[layer] = totals.get(layer, 0.0) + own
+        if files is not None and layer == "other libraries":
+            files[candidate.file_path] = files.get(candidate.file_path, 0.0) + own
+
+    walk(root, visit)
+    return totals
+
+
+def report(title: str, profiler: Profiler, count: int, tree: bool, unit: str = "request") -> None:
+    session = profiler.last_session
+    root = session.root_frame()
+    total = root.time
+    print(f"\n=== {title}: {count} {unit}s, {total * 1000 / count:.2f} ms each (sampled, profiler overhead included)")
+    print(f"{'inclusive step':<40} {'% of all':>8} {'ms/' + unit:>10}")
+    for label, seconds in inclusive_steps(root).items():
+        if seconds:
+            print(f"{label:<40} {seconds / total:>8.1%} {seconds * 1000 / count:>10.3f}")
+    print(f"\n{'layer (own time)':<44} {'%':>6} {'ms/' + unit:>10}")
+    for label, seconds in sorted(by_layer(root).items(), key=lambda item: -item[1]):
+        print(f"{label:<44} {seconds / total:>6.1%} {seconds * 1000 / count:>10.3f}")
+    if tree:
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def profile_matching_setup(fills: int, traders: int = 50) -> int:
+    """`fills` crossing limit buys from `traders` users on a stock of their own, then the price drop."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        users = [
+            user_register(username=f"matcher{n}", email=f"matcher{n}@example.com", password="correct-horse-42")
+            for n in range(traders)
+        ]
+    stock = Stock.objects.create(
+        code="930000", name="Bench Match", market="KOSPI", current_price=100, previous_close=100
+    )
+    for n in range(fills):
+        order_place(
+            user=users[n % traders],
+            stock_code=stock.code,
+            side="buy",
+            order_type="limit",
+            quantity=1,
+            limit_price=Decimal("95"),
+            time_in_force="gtc",
+        )
+    Stock.objects.filter(pk=stock.pk).update(current_price=Decimal("95"))
+    return traders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--me", type=int, default=1500)
+    parser.add_argument("--fills", type=int, default=1000, help="crossing orders one profiled matching pass fills")
+    parser.add_argument("--interval", type=float, default=0.0005, help="sampling interval, seconds")
+    parser.add_argument("--tree", action="store_true", help="print pyinstrument's call tree as well")
+    args = parser.parse_args()
+
+    setup_test_environment()
+    bq.use_test_database("profile")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        print(f"database: {connection.vendor}; throttle cache: {bq.settings.CACHES['default']['BACKEND']}")
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            stocks = bq.seed_stocks()
+            account = bq.seed_account(1, stocks)
+        bodies = [
+            {"stock": account.held_code, "side": side, "order_type": "market", "quantity": 1}
+            for side in ("buy", "sell")
+        ]
+        for n in range(20):  # warm-up: imports, caches, the first throttle entries
+            account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
+            account.api.get("/api/v1/auth/me")
+
+        profiler = Profiler(interval=args.interval, async_mode="disabled")
+        profiler.start()
+        for n in range(args.orders):
+            response = account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
+            assert response.status_code == 201, response.content[:300]
+        profiler.stop()
+        report("POST /api/v1/orders (market, alternating buy/sell)", profiler, args.orders, args.tree)
+
+        profiler = Profiler(interval=args.interval, async_mode="disabled")
+        profiler.start()
+        for _ in range(args.me):
+            response = account.api.get("/api/v1/auth/me")
+            assert response.status_code == 200
+        profiler.stop()
+        report("GET /api/v1/auth/me", profiler, args.me, args.tree)
+
+        if args.fills:
+            traders = profile_matching_setup(args.fills)
+            profiler = Profiler(interval=args.interval, async_mode="disabled")
+            profiler.start()
+            result = match_orders()
+            profiler.stop()
+            assert result.filled == args.fills, (result.filled, result.failed_order_ids[:5])
+            report(f"match_orders: one pass, {traders} traders", profiler, args.fills, args.tree, unit="fill")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        bq.shutil.rmtree(bq.CACHE_DIR, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,7 @@ from portfolio.selectors import (
 )
 from portfolio.selectors.series import drawdown_series, realized_pnl_series
 from portfolio.selectors.valuation import Slice
-from stocking.core.charts import Wedge, bar_svg, donut_svg, line_svg, wedges
+from stocking.core.charts import Wedge, bar_svg, donut_svg, line_svg, wedges, won_axis_label
 from stocking.core.exceptions import ApplicationError
 from stocking.core.money import rate_percent
 from stocking.core.page_errors import add_error
@@ -46,7 +46,7 @@ STATS_LABELS = {
     "week": gettext_lazy("This week"),
     "month": gettext_lazy("This month"),
     "year": gettext_lazy("This year"),
-    "all": gettext_lazy("Since the last reset"),
+    "all": gettext_lazy("All"),
 }
 
 
@@ -96,7 +96,7 @@ def _render_portfolio(request: HttpRequest, reset_form: ResetForm) -> HttpRespon
         "allocation": _allocation(request.user),
         "period": period,
         "periods": HISTORY_LABELS,
-        "curve": line_svg([(p.date, p.total_value) for p in history], title=title),
+        "curve": line_svg([(p.date, p.total_value) for p in history], title=title, axis_label=won_axis_label),
         "curve_points": len(history),
         "reset_form": reset_form,
     }
@@ -146,6 +146,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "realized_chart": bar_svg(
             [(day.date, day.realized_pnl) for day in realized],
             title=_("Realized P/L per day, %(period)s") % {"period": label},
+            axis_label=won_axis_label,
         ),
         "drawdown_chart": line_svg(
             [(point.date, point.rate) for point in drawdown],

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from stocking.core.clock import SEOUL
 
@@ -63,6 +64,26 @@ def _fmt(value: float) -> str:
 
 def _label(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def _trim(number: str) -> str:
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def won_axis_label(value: float) -> str:
+    """Account-sized amounts for the narrow price axis: 만/억 in Korean (9,925,000 → "992.5만"),
+    K/M otherwise ("9.925M"); small amounts stay whole won."""
+    korean = (get_language() or "ko").startswith("ko")
+    size = abs(value)
+    if korean and size >= 1e8:
+        return _trim(f"{value / 1e8:,.2f}") + "억"
+    if korean and size >= 1e4:
+        return _trim(f"{value / 1e4:,.1f}") + "만"
+    if not korean and size >= 1e6:
+        return _trim(f"{value / 1e6:,.3f}") + "M"
+    if not korean and size >= 1e4:
+        return _trim(f"{value / 1e3:,.1f}") + "K"
+    return _label(value)
 
 
 class _Scale:
@@ -202,6 +223,8 @@ def line_svg(
     first, last = _fmt(x_of(0)), _fmt(x_of(len(values) - 1))
     parts.append(f'<polygon class="area" points="{first},{base} {coords} {last},{base}"/>')
     parts.append(f'<polyline class="line" points="{coords}"/>')
+    if len(points) == 1:  # a lone point draws no line: mark it
+        parts.append(f'<circle class="dot" cx="{_fmt(x_of(0))}" cy="{_fmt(scale.y(values[0]))}" r="5"/>')
     parts.extend(_time_axis([moment for moment, _ in points], x_of, frame, intraday))
     return _svg(frame, "line", title, parts)
 

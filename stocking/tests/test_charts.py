@@ -3,7 +3,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 from types import SimpleNamespace
 
-from stocking.core.charts import Frame, Wedge, bar_svg, candlestick_svg, donut_svg, line_svg, nice_step, wedges
+from django.utils import translation
+
+from stocking.core.charts import (
+    Frame,
+    Wedge,
+    bar_svg,
+    candlestick_svg,
+    donut_svg,
+    line_svg,
+    nice_step,
+    wedges,
+    won_axis_label,
+)
 
 START = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -121,3 +133,21 @@ def test_a_lone_slice_still_closes_the_ring_and_nothing_gives_nothing():
     assert svg.count(" Z") == 2  # two halves: one arc cannot draw a whole circle
     assert str(donut_svg([Wedge("x", D("0"), "slice-0")], title="t")) == ""
     assert str(donut_svg([], title="t")) == ""
+
+
+def test_a_lone_point_is_marked():
+    svg = str(line_svg([(date(2026, 11, 2), D("10000000"))], title="Today"))
+    assert '<circle class="dot"' in svg
+
+
+def test_account_sized_axis_labels_are_short_in_either_language():
+    with translation.override("ko"):
+        assert [won_axis_label(v) for v in (9_925_000, 10_000_000, 250_000_000, 5_000, -20_000)] == [
+            "992.5만",
+            "1,000만",
+            "2.5억",
+            "5,000",
+            "-2만",
+        ]
+    with translation.override("en"):
+        assert [won_axis_label(v) for v in (9_925_000, 10_000_000, 25_000, 5_000)] == ["9.925M", "10M", "25K", "5,000"]

@@ -171,13 +171,12 @@ def item_add(request: HttpRequest) -> HttpResponse:
                 memo=data["memo"],
                 target_price=data["target_price"],
             )
-            watchlist = selectors.watchlist_get(user=request.user, watchlist_id=data["watchlist"])
         except NotFound:
             raise Http404
         except ApplicationError as exc:
             add_error(form, exc, ITEM_ERRORS)
         else:
-            params = {"stock": item.stock.name, "list": watchlist.name}
+            params = {"stock": item.stock.name, "list": item.watchlist.name}
             return _done(request, _("%(stock)s added to “%(list)s”.") % params)
     back = _back(request)
     if back:  # the stock page and the search results have no room for field errors: say it on top

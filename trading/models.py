@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -163,6 +164,8 @@ class Order(TimeStampedModel):
     cancel_reason = models.CharField(max_length=16, choices=CancelReason.choices, null=True, blank=True)  # noqa: DJ001
     trading_date = models.DateField(help_text="The trading day a DAY order lives for.")
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The id the Alpaca-compatible API shows (its clients require UUIDs); the API here uses `id`.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

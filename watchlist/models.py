@@ -1,5 +1,7 @@
 """Named watchlists per user and the stocks on them."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,8 @@ class Watchlist(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watchlists")
     name = models.CharField(max_length=50)
     position = models.PositiveIntegerField(default=0, help_text="Order among the user's lists, from 0.")
+    # The id the Alpaca-compatible API shows (its clients require UUIDs); the API here uses `id`.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

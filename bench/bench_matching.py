@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocking.settings_test")
 
 import django  # noqa: E402
@@ -32,6 +33,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import F  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from serverlib import code_version  # noqa: E402
 
 from accounts.services import user_register  # noqa: E402
 from portfolio.audit import run_audit  # noqa: E402
@@ -193,6 +195,7 @@ def main() -> None:
     )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
+        print(code_version())
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         stock = Stock.objects.create(
             code=CODE, name="Bench Corp", market="KOSPI", current_price=PRICE, previous_close=PRICE

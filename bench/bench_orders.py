@@ -48,6 +48,7 @@ from serverlib import (  # noqa: E402
     Child,
     Cleanup,
     PrivateMariaDB,
+    code_version,
     cpu_seconds,
     find_binary,
     free_port,
@@ -353,6 +354,7 @@ def main() -> int:
         wait_until(healthy, timeout=60, what="gunicorn")
         wait_until(lambda: len(process_tree_pids(gunicorn.pid)) > args.workers, timeout=60, what="its workers")
         cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[1]
+        print(code_version())
         conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
         print(
             f"server: gunicorn -w {args.workers} (gunicorn.conf.py: {conf['worker_class']}, {conf['threads']}"

@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="stocking-bench-queries-cache-"))
 os.environ["DJANGO_SETTINGS_MODULE"] = "stocking.settings"
 os.environ["PYTHON_ENV"] = "development"
@@ -49,6 +50,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
+from serverlib import code_version  # noqa: E402
 
 from accounts.services import user_register  # noqa: E402
 from portfolio.models import Position  # noqa: E402
@@ -282,6 +284,7 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         cache = settings.CACHES["default"]
+        print(code_version())
         print(
             f"database: {connection.vendor} ({connection.settings_dict['NAME']}); throttle cache:"
             f" {cache['BACKEND'].rsplit('.', 1)[1]} ({cache.get('LOCATION')}); throttle classes:"

@@ -21,6 +21,7 @@ Needs pyinstrument (requirements-dev.txt).
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,43 +46,77 @@ from trading.services.matching import match_orders  # noqa: E402
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 
-# (label, file path fragment, function names): inclusive time under the outermost matching frame.
-STEPS = [
-    ("WSGI/test handler, whole request", "django/core/handlers/base.py", {"get_response"}),
-    ("  middleware (all, excl. the view)", "django/core/handlers/base.py", {"_get_response"}),
-    ("  DRF dispatch (the view)", "rest_framework/views.py", {"dispatch"}),
-    ("    authentication (JWT)", "rest_framework/views.py", {"perform_authentication"}),
-    ("      token decode and verify", "rest_framework_simplejwt/authentication.py", {"get_validated_token"}),
-    ("      user lookup (SQL)", "rest_framework_simplejwt/authentication.py", {"get_user"}),
-    ("    permissions", "rest_framework/views.py", {"check_permissions"}),
-    ("    throttling", "rest_framework/views.py", {"check_throttles"}),
-    ("      cache get", "django/core/cache/backends/", {"get"}),
-    ("      cache set", "django/core/cache/backends/", {"set"}),
-    ("        file cache: replace the file", "django/core/files/move.py", {"file_move_safe"}),
-    ("        file cache: cull (lists the dir)", "django/core/cache/backends/filebased.py", {"_cull"}),
-    ("    request body parsing", "rest_framework/request.py", {"_load_data_and_files"}),
-    ("    input validation", "rest_framework/serializers.py", {"is_valid"}),
-    ("    order service: order_place", "trading/services/orders.py", {"order_place"}),
-    ("      fills_execute", "trading/services/execution.py", {"fills_execute"}),
-    ("      transaction commit", "django/db/transaction.py", {"__exit__"}),
-    ("    response serializer .data", "rest_framework/serializers.py", {"data"}),
-    ("    content negotiation", "rest_framework/views.py", {"perform_content_negotiation"}),
-    ("    finalize response", "rest_framework/views.py", {"finalize_response"}),
-    ("  response rendering (JSON)", "rest_framework/response.py", {"rendered_content"}),
-    # The matching pass (run_market's match step).
-    ("match_orders: find the crossing orders", "trading/services/matching.py", {"crossing_order_ids_many"}),
-    ("match_orders: claim and fill a batch", "trading/services/matching.py", {"orders_fill_if_crossed"}),
-    ("  lock the batch's orders", "django/db/models/query.py", {"__iter__", "__len__", "_fetch_all"}),
-    ("  balances_lock", "portfolio/services/ledger.py", {"balances_lock"}),
-    ("  positions_lock", "portfolio/services/positions.py", {"positions_lock"}),
-    ("  fills_execute: settle in memory", "trading/services/execution.py", {"_settle"}),
-    ("  bulk_update (orders, balances, positions)", "django/db/models/query.py", {"bulk_update"}),
-    ("  bulk_create (executions, ledger)", "django/db/models/query.py", {"bulk_create"}),
-    ("  ledger_flush", "portfolio/services/ledger.py", {"ledger_flush"}),
-    ("  positions_save", "portfolio/services/positions.py", {"positions_save"}),
-    ("SQL round trips (cursor execute)", "django/db/backends/utils.py", {"_execute"}),
-    ("SQL compilation (ORM)", "django/db/models/sql/compiler.py", {"as_sql"}),
+
+@dataclass(frozen=True)
+class Step:
+    """Inclusive time under the outermost frame of `functions` (None: any) in a file matching
+    `fragment`, optionally only where the caller is `parent` (a function name)."""
+
+    label: str
+    fragment: str
+    functions: frozenset | None = None
+    parent: str | None = None
+
+    def matches(self, frame, caller) -> bool:
+        if self.fragment not in (frame.file_path or ""):
+            return False
+        if self.functions is not None and frame.function not in self.functions:
+            return False
+        return self.parent is None or (caller is not None and caller.function == self.parent)
+
+
+def step(label: str, fragment: str, *functions: str, parent: str | None = None) -> Step:
+    return Step(label, fragment, frozenset(functions) if functions else None, parent)
+
+
+REQUEST_STEPS = [
+    step("WSGI/test handler, whole request", "django/core/handlers/base.py", "get_response"),
+    step("  middleware (all, excl. the view)", "django/core/handlers/base.py", "_get_response"),
+    step("  DRF dispatch (the view)", "rest_framework/views.py", "dispatch"),
+    step("    authentication (JWT)", "rest_framework/views.py", "perform_authentication"),
+    step("      token decode and verify", "rest_framework_simplejwt/authentication.py", "get_validated_token"),
+    step("      user lookup (SQL)", "rest_framework_simplejwt/authentication.py", "get_user"),
+    step("    permissions", "rest_framework/views.py", "check_permissions"),
+    step("    throttling", "rest_framework/views.py", "check_throttles"),
+    step("      cache get", "django/core/cache/backends/", "get"),
+    step("      cache set", "django/core/cache/backends/", "set"),
+    step("        file cache: replace the file", "django/core/files/move.py", "file_move_safe"),
+    step("        file cache: cull (lists the dir)", "django/core/cache/backends/filebased.py", "_cull"),
+    step("    request body parsing", "rest_framework/request.py", "_load_data_and_files"),
+    step("    input validation", "rest_framework/serializers.py", "is_valid"),
+    step("    order service: order_place", "trading/services/orders.py", "order_place"),
+    step("      fills_execute", "trading/services/execution.py", "fills_execute"),
+    step("      order events (outbox)", "trading/services/events.py"),
+    step("      transaction commit", "django/db/transaction.py", "__exit__"),
+    step("    response serializer .data", "rest_framework/serializers.py", "data", parent="create"),
+    step("    response serializer .data", "rest_framework/serializers.py", "data", parent="get"),
+    step("    content negotiation", "rest_framework/views.py", "perform_content_negotiation"),
+    step("    finalize response", "rest_framework/views.py", "finalize_response"),
+    step("  response rendering (JSON)", "rest_framework/response.py", "rendered_content"),
 ]
+MATCH_STEPS = [
+    step("find the crossing orders", "trading/services/matching.py", "crossing_order_ids_many"),
+    step("claim and fill a batch", "trading/services/matching.py", "orders_fill_if_crossed"),
+    step(
+        "  lock the batch's orders", "django/db/models/query.py", "__iter__", "__len__", parent="orders_fill_if_crossed"
+    ),
+    step("  read their stocks", "django/db/models/query.py", "in_bulk", parent="orders_fill_if_crossed"),
+    step("  balances_lock", "portfolio/services/ledger.py", "balances_lock"),
+    step("  positions_lock", "portfolio/services/positions.py", "positions_lock"),
+    step("  fills_execute", "trading/services/execution.py", "fills_execute"),
+    step("    settle in memory", "trading/services/execution.py", "_settle"),
+    step("    order events (outbox)", "trading/services/events.py"),
+    step("    bulk_update (orders; balances, positions)", "django/db/models/query.py", "bulk_update"),
+    step("    bulk_create (executions; ledger)", "django/db/models/query.py", "bulk_create"),
+    step("    ledger_flush", "portfolio/services/ledger.py", "ledger_flush"),
+    step("    positions_save", "portfolio/services/positions.py", "positions_save"),
+    step("  transaction commit", "django/db/transaction.py", "__exit__"),
+]
+COMMON_STEPS = [
+    step("SQL round trips (cursor execute)", "django/db/backends/utils.py", "_execute"),
+    step("SQL compilation (ORM)", "django/db/models/sql/compiler.py", "as_sql"),
+]
+
 
 # Layer of a file (first match wins); the standard library is charged to its caller's layer.
 LAYERS = [
@@ -140,16 +175,18 @@ def walk(frame, visit, ancestors=()):
         walk(child, visit, (*ancestors, frame))
 
 
-def inclusive_steps(root) -> dict[str, float]:
-    totals = {label: 0.0 for label, _, _ in STEPS}
-
-    def matches(frame, fragment, functions) -> bool:
-        return frame.function in functions and fragment in (frame.file_path or "")
+def inclusive_steps(root, steps: list[Step]) -> dict[str, float]:
+    totals = {item.label: 0.0 for item in steps}
 
     def visit(frame, ancestors):
-        for label, fragment, functions in STEPS:
-            if matches(frame, fragment, functions) and not any(matches(a, fragment, functions) for a in ancestors):
-                totals[label] += frame.time
+        caller = ancestors[-1] if ancestors else None
+        for item in steps:
+            if not item.matches(frame, caller):
+                continue
+            # Only the outermost match on this path counts (recursion and nested calls).
+            if any(item.matches(a, ancestors[i - 1] if i else None) for i, a in enumerate(ancestors)):
+                continue
+            totals[item.label] += frame.time
 
     walk(root, visit)
     return totals
@@ -176,13 +213,13 @@ def by_layer(root, files: dict | None = None) -> dict[str, float]:
     return totals
 
 
-def report(title: str, profiler: Profiler, count: int, tree: bool, unit: str = "request") -> None:
+def report(title: str, profiler: Profiler, count: int, tree: bool, steps: list[Step], unit: str = "request") -> None:
     session = profiler.last_session
     root = session.root_frame()
     total = root.time
     print(f"\n=== {title}: {count} {unit}s, {total * 1000 / count:.2f} ms each (sampled, profiler overhead included)")
     print(f"{'inclusive step':<40} {'% of all':>8} {'ms/' + unit:>10}")
-    for label, seconds in inclusive_steps(root).items():
+    for label, seconds in inclusive_steps(root, steps + COMMON_STEPS).items():
         if seconds:
             print(f"{label:<40} {seconds / total:>8.1%} {seconds * 1000 / count:>10.3f}")
     print(f"\n{'layer (own time)':<44} {'%':>6} {'ms/' + unit:>10}")
@@ -229,6 +266,7 @@ def main() -> None:
     bq.use_test_database("profile")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
+        print(bq.code_version())
         print(f"database: {connection.vendor}; throttle cache: {bq.settings.CACHES['default']['BACKEND']}")
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
             stocks = bq.seed_stocks()
@@ -247,7 +285,7 @@ def main() -> None:
             response = account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
             assert response.status_code == 201, response.content[:300]
         profiler.stop()
-        report("POST /api/v1/orders (market, alternating buy/sell)", profiler, args.orders, args.tree)
+        report("POST /api/v1/orders (market, alternating buy/sell)", profiler, args.orders, args.tree, REQUEST_STEPS)
 
         profiler = Profiler(interval=args.interval, async_mode="disabled")
         profiler.start()
@@ -255,7 +293,7 @@ def main() -> None:
             response = account.api.get("/api/v1/auth/me")
             assert response.status_code == 200
         profiler.stop()
-        report("GET /api/v1/auth/me", profiler, args.me, args.tree)
+        report("GET /api/v1/auth/me", profiler, args.me, args.tree, REQUEST_STEPS)
 
         if args.fills:
             traders = profile_matching_setup(args.fills)
@@ -264,7 +302,9 @@ def main() -> None:
             result = match_orders()
             profiler.stop()
             assert result.filled == args.fills, (result.filled, result.failed_order_ids[:5])
-            report(f"match_orders: one pass, {traders} traders", profiler, args.fills, args.tree, unit="fill")
+            report(
+                f"match_orders: one pass, {traders} traders", profiler, args.fills, args.tree, MATCH_STEPS, unit="fill"
+            )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         bq.shutil.rmtree(bq.CACHE_DIR, ignore_errors=True)

@@ -232,3 +232,22 @@ def machine_busy_seconds() -> float:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def code_version() -> str:
+    """The commit measured, and whether the work tree's application code differs from it (several
+    people share this work tree: a figure is only comparable with others of the same code)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench", ":!README.md"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "code: not a git checkout"
+    return f"code: {head}" + (f" + uncommitted changes in {len(changed)} files" if changed else " (clean)")

@@ -100,7 +100,7 @@ def ledger_entry(
     )
 
 
-BALANCE_FIELDS = ["cash", "reserved_cash", "net_capital", "updated_at"]
+BALANCE_FIELDS = ["cash", "reserved_cash", "net_capital", "event_seq", "updated_at"]
 
 
 def ledger_flush(*, balances: list[Balance], entries: list[CashLedgerEntry]) -> None:

@@ -25,7 +25,8 @@ from portfolio.services import (
 )
 from stocking.core.db import require_transaction
 from trading import krx
-from trading.models import Execution, Order, OrderSide, OrderStatus
+from trading.models import Execution, Order, OrderEventType, OrderSide, OrderStatus
+from trading.services.events import EventBuffer
 
 ORDER_FILL_FIELDS = [
     "filled_quantity",
@@ -116,22 +117,48 @@ def _settle(
     return execution, entries
 
 
+def _earlier_fills(orders: list[Order]) -> None:
+    """Give each order the fills it already had (its events show all of them): one query, and only
+    for orders filled in part before; everything else starts from none or from what it carries."""
+    partial = [order for order in orders if order.filled_quantity and getattr(order, "fills", None) is None]
+    found: dict[int, list[Execution]] = {order.pk: [] for order in partial}
+    if partial:
+        for execution in Execution.objects.filter(order_id__in=found).select_related("stock").order_by("id"):
+            found[execution.order_id].append(execution)
+    for order in orders:
+        if getattr(order, "fills", None) is None:
+            order.fills = found.get(order.pk, [])
+
+
 def fills_execute(
-    *, fills: list[FillRequest], balances: dict[int, Balance], positions: dict[tuple[int, int], Position]
+    *,
+    fills: list[FillRequest],
+    balances: dict[int, Balance],
+    positions: dict[tuple[int, int], Position],
+    events: EventBuffer | None = None,
 ) -> list[Execution]:
     """Settle every fill (each order at most once), settling cash, fees, tax and positions, then
-    write them: new orders, executions, ledger entries, balances, positions — one statement each.
+    write them: new orders, executions, ledger entries, order events, balances, positions — one
+    statement each.
 
     `balances` holds the locked balance of every user involved; `positions` the locked position of
-    every (user, stock) pair involved that exists (it gains the new ones).
+    every (user, stock) pair involved that exists (it gains the new ones). `events` may already
+    hold events of this transaction (a new order's `new`): the fills' events follow them.
     """
     require_transaction("fills_execute")
     now = timezone.now()
+    events = events or EventBuffer()
+    _earlier_fills([request.order for request in fills])
     executions, entries = [], []
     for request in fills:
-        execution, posted = _settle(request, balances[request.order.user_id], positions, now)
+        order = request.order
+        balance = balances[order.user_id]
+        execution, posted = _settle(request, balance, positions, now)
         executions.append(execution)
         entries.extend(posted)
+        order.fills = [*order.fills, execution]
+        kind = OrderEventType.FILL if order.status == OrderStatus.FILLED else OrderEventType.PARTIAL_FILL
+        events.add(balance=balance, order=order, event=kind, execution=execution)
 
     existing = [request.order for request in fills if request.order.pk is not None]
     for request in fills:
@@ -147,6 +174,7 @@ def fills_execute(
     else:  # the ledger entries need the executions' ids
         for execution in executions:
             execution.save()
+    events.flush()
     touched = {request.order.user_id for request in fills}
     ledger_flush(balances=[balances[user_id] for user_id in sorted(touched)], entries=entries)
     keys = {(request.order.user_id, request.order.stock_id) for request in fills}

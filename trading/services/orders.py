@@ -25,12 +25,14 @@ from trading.models import (
     IMMEDIATE_TIME_IN_FORCE,
     CancelReason,
     Order,
+    OrderEventType,
     OrderSide,
     OrderStatus,
     OrderType,
     Stock,
     TimeInForce,
 )
+from trading.services.events import EventBuffer
 from trading.services.execution import FillRequest, fills_execute, order_execute
 from trading.sessions import market_clock
 
@@ -167,7 +169,7 @@ def order_place(
         # A market buy is held at the day's upper limit, as Korean brokers do; the rest is released on fill.
         order.reserve_price = limit_price if order_type == OrderType.LIMIT else stock_price_limits(stock).upper
         order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
-        cash_reserve(balance=balance, amount=order.reserved_cash, save=rests)
+        cash_reserve(balance=balance, amount=order.reserved_cash, save=False)
         if fills_now:
             position = position_lock(user=user, stock=stock)
     else:
@@ -176,12 +178,21 @@ def order_place(
     if not fills_now and time_in_force in IMMEDIATE_TIME_IN_FORCE:
         # Nothing can fill now: the order is accepted and closed at once; its hold never lands.
         return PlacedOrder(_close_unfilled(order, balance, position), created=True)
+    events = EventBuffer()
+    order.fills = []
     if not fills_now:
         order.save()
+        events.add(balance=balance, order=order, event=OrderEventType.NEW)
+        events.flush()
+        balance.save(update_fields=["reserved_cash", "event_seq", "updated_at"])
         return PlacedOrder(order, created=True)
+    events.add(balance=balance, order=order, event=OrderEventType.NEW)  # as accepted, before its fill
     positions = {(user.pk, stock.pk): position} if position else {}
-    order.fills = fills_execute(
-        fills=[FillRequest(order, quantity, stock.current_price)], balances={user.pk: balance}, positions=positions
+    fills_execute(
+        fills=[FillRequest(order, quantity, stock.current_price)],
+        balances={user.pk: balance},
+        positions=positions,
+        events=events,
     )
     return PlacedOrder(order, created=True)
 
@@ -195,11 +206,16 @@ def _close_unfilled(order: Order, balance: Balance, position) -> Order:
     else:
         position.reserved_quantity -= order.reserved_quantity
         order.reserved_quantity = 0
+    order.fills = []
+    events = EventBuffer()
+    events.add(balance=balance, order=order, event=OrderEventType.NEW)
     order.status = OrderStatus.CANCELLED
     order.cancel_reason = IMMEDIATE_TIME_IN_FORCE[order.time_in_force]
     order.closed_at = timezone.now()
     order.save()
-    order.fills = []
+    events.add(balance=balance, order=order, event=OrderEventType.CANCELLED)
+    events.flush()
+    balance.save(update_fields=["event_seq", "updated_at"])
     return order
 
 
@@ -225,9 +241,16 @@ def _release_reservation(order: Order, balance: Balance, *, save: bool = True) -
         order.reserved_quantity = 0
 
 
-def order_close(*, order: Order, status: str, cancel_reason: str, reason: str = "") -> Order:
-    """Cancel or expire a locked open order, releasing its reservation."""
-    _release_reservation(order, balance_lock(user=order.user_id))
+def order_close(
+    *, order: Order, status: str, cancel_reason: str, reason: str = "", balance: Balance | None = None
+) -> Order:
+    """Cancel or expire a locked open order, releasing its reservation, with its order event.
+
+    Pass the user's locked `balance` when the caller holds it already (the reset): one instance
+    per transaction keeps the event seq counter from being overwritten by a stale copy.
+    """
+    balance = balance or balance_lock(user=order.user_id)
+    _release_reservation(order, balance, save=False)
     order.status = status
     order.cancel_reason = cancel_reason
     order.reject_reason = reason[:200]
@@ -243,6 +266,11 @@ def order_close(*, order: Order, status: str, cancel_reason: str, reason: str = 
             "updated_at",
         ]
     )
+    events = EventBuffer()
+    kind = OrderEventType.EXPIRED if status == OrderStatus.EXPIRED else OrderEventType.CANCELLED
+    events.add(balance=balance, order=order, event=kind)
+    events.flush()
+    balance.save(update_fields=["reserved_cash", "event_seq", "updated_at"])
     return order
 
 
@@ -288,7 +316,7 @@ def order_modify(
     if order.side == OrderSide.BUY:
         order.reserve_price = new_price
         order.reserved_cash = krx.buy_reservation(remaining, new_price)
-        cash_reserve(balance=balance, amount=order.reserved_cash)
+        cash_reserve(balance=balance, amount=order.reserved_cash, save=False)
     else:
         shares_reserve(user=order.user_id, stock=order.stock, quantity=remaining)
         order.reserved_quantity = remaining
@@ -297,5 +325,9 @@ def order_modify(
     order.save(
         update_fields=["quantity", "limit_price", "reserve_price", "reserved_cash", "reserved_quantity", "updated_at"]
     )
+    events = EventBuffer()
+    events.add(balance=balance, order=order, event=OrderEventType.REPLACED)
+    events.flush()
+    balance.save(update_fields=["reserved_cash", "event_seq", "updated_at"])
     fill_if_marketable(order)
     return order

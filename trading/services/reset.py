@@ -82,11 +82,17 @@ def _reset_once(*, user: User) -> AccountReset:
         if order.status not in OPEN_STATUSES:
             continue  # filled while we waited for its lock
         order.user = user
-        order_close(order=order, status=OrderStatus.CANCELLED, cancel_reason=CancelReason.RESET, reason="Account reset")
+        order_close(
+            order=order,
+            status=OrderStatus.CANCELLED,
+            cancel_reason=CancelReason.RESET,
+            reason="Account reset",
+            balance=balance,
+        )
         cancelled += 1
     removed = positions_clear(user=user)
 
-    balance.refresh_from_db(fields=["cash", "reserved_cash", "net_capital"])
+    balance.refresh_from_db(fields=["cash", "reserved_cash", "net_capital", "event_seq"])
     entry = balance_reset(
         balance=balance, memo=f"Account reset: {cancelled} orders cancelled, {removed} positions removed"
     )

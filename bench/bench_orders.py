@@ -144,6 +144,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--redis", action="store_true", help="throttle counters in Redis (CACHE_URL=redis://...)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="a db no one else uses")
     parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="put the file cache in a private directory under this one (e.g. /dev/shm for tmpfs)"
+        " instead of the run's temp dir on disk, where var/cache would be",
+    )
+    parser.add_argument(
         "--env",
         choices=("production", "development"),
         default="production",
@@ -309,7 +315,11 @@ def main() -> int:
         db = PrivateMariaDB(workdir, database="stocking_bench")
         cleanup.add(db.stop)
         db.start()
-        cache_dir = workdir / "cache"
+        if args.cache_dir:
+            cache_dir = Path(tempfile.mkdtemp(prefix="stocking-bench-cache-", dir=args.cache_dir))
+            cleanup.add(lambda: shutil.rmtree(cache_dir, ignore_errors=True))
+        else:
+            cache_dir = workdir / "cache"
         env = server_env(args, database_url=db.url, cache_dir=cache_dir)
         if args.redis:
             redis_flush(args.redis_url)
@@ -354,12 +364,14 @@ def main() -> int:
         wait_until(healthy, timeout=60, what="gunicorn")
         wait_until(lambda: len(process_tree_pids(gunicorn.pid)) > args.workers, timeout=60, what="its workers")
         cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[1]
+        cache += f" ({settings.CACHES['default'].get('LOCATION')})"
         print(code_version())
         conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
         print(
             f"server: gunicorn -w {args.workers} (gunicorn.conf.py: {conf['worker_class']}, {conf['threads']}"
             f" threads), PYTHON_ENV={args.env}, DEBUG=false, CONN_MAX_AGE="
-            f"{settings.DATABASES['default']['CONN_MAX_AGE']}, throttle cache {cache}, private MariaDB :{db.port}"
+            f"{settings.DATABASES['default']['CONN_MAX_AGE']}, throttle cache {cache},"
+            f" private MariaDB :{db.port}"
         )
         print(
             f"client: wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per phase x {args.rounds} rounds"

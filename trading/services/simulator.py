@@ -17,8 +17,9 @@ from django.db import connection, models
 from django.utils import timezone
 
 from stocking.core.db import atomic_with_retry
+from stocking.core.money import rate_percent
 from trading import krx
-from trading.models import PriceBar, Stock
+from trading.models import MarketTick, PriceBar, Stock
 from trading.sessions import market_clock
 
 SESSION_SECONDS = 390 * 60  # 09:00–15:30: the period a daily σ describes
@@ -188,7 +189,9 @@ def minute_bars_record(*, moves: list[PriceMove], start: datetime) -> None:
 
 
 @atomic_with_retry
-def _apply_moves(*, moves: list[PriceMove], now: datetime) -> list[PriceMove]:
+def _apply_moves(
+    *, moves: list[PriceMove], now: datetime, previous_closes: dict[int, Decimal] | None = None
+) -> list[PriceMove]:
     if not moves:
         return []
     # Lock the stocks, in primary-key order, so a second simulator process or a day roll waits for
@@ -213,7 +216,29 @@ def _apply_moves(*, moves: list[PriceMove], now: datetime) -> list[PriceMove]:
         },
     )
     minute_bars_record(moves=applied, start=minute_start(now))
+    if previous_closes is not None:
+        tick_record(moves=applied, previous_closes=previous_closes, at=now)
     return applied
+
+
+def tick_record(*, moves: list[PriceMove], previous_closes: dict[int, Decimal], at: datetime) -> MarketTick | None:
+    """One row for the quotes this tick changed, in the tick's transaction (the stream sends them)."""
+    quotes = []
+    for move in moves:
+        if move.price == move.old_price:
+            continue
+        base = previous_closes.get(move.stock_id) or move.old_price
+        change = move.price - base
+        quotes.append(
+            {
+                "code": move.code,
+                "price": str(move.price),
+                "change": str(change),
+                "change_rate": str(rate_percent(change, base)),
+                "volume": move.old_volume + move.volume,
+            }
+        )
+    return MarketTick.objects.create(at=at, quotes=quotes) if quotes else None
 
 
 def simulatable_stocks() -> list[Stock]:
@@ -242,8 +267,10 @@ def market_tick(
     interval_seconds: float | None = None,
     speedup: float | None = None,
     now: datetime | None = None,
+    record_tick: bool = True,
 ) -> TickResult:
-    """Move every tradable stock one step and record the trades in 1-minute bars.
+    """Move every tradable stock one step and record the trades in 1-minute bars, and the changed
+    quotes as one tick record for the live stream.
 
     `interval_seconds` is the real time one tick stands for (the run_market interval) and
     `speedup` how many simulated seconds pass per real second (SIMULATOR_SPEEDUP). With market
@@ -262,6 +289,7 @@ def market_tick(
         speedup=speedup,
         market_weight=settings.SIMULATOR_MARKET_WEIGHT,
     )
-    applied = _apply_moves(moves=moves, now=now)
+    previous_closes = {stock.pk: stock.previous_close for stock in stocks} if record_tick else None
+    applied = _apply_moves(moves=moves, now=now, previous_closes=previous_closes)
     moved = tuple(move.stock_id for move in applied if move.price != move.old_price)
     return TickResult(at=now, considered=len(stocks), traded=len(applied), moved_stock_ids=moved)

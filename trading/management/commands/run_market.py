@@ -1,14 +1,17 @@
+import contextlib
 import logging
 import random
 import signal
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection
 
+from trading.services.lease import MOVER, lease_hold, lease_holder_id, lease_release
 from trading.services.market_day import market_day_roll
 from trading.services.matching import match_orders
 from trading.services.simulator import market_tick
@@ -64,6 +67,7 @@ class Command(BaseCommand):
             limit = f"{options['ticks']} ticks" if options["ticks"] else "until stopped"
             self.stdout.write(f"Market engine: seed {seed}, a tick every {interval:g}s, {limit}.")
         totals = Totals()
+        self.lease_holder, self.moving = lease_holder_id(), None
         try:
             # Roll before the first tick: after downtime, stale DAY orders must expire before any fill.
             totals.expired += self._roll().expired
@@ -71,6 +75,9 @@ class Command(BaseCommand):
         finally:
             for signum, handler in previous_handlers.items():
                 signal.signal(signum, handler)
+            if self.moving:
+                with contextlib.suppress(DatabaseError):
+                    lease_release(name=MOVER, holder=self.lease_holder)
         if self.verbosity < 1:
             return
         if self.stop_requested:
@@ -121,7 +128,7 @@ class Command(BaseCommand):
                 moved = 0
                 # Roll first: the first tick of a new day must price against the new day's limits.
                 expired = self._roll().expired
-                if not options["no_simulate"]:
+                if not options["no_simulate"] and self._holds_mover_lease(interval):
                     # --interval 0 (as fast as possible) still simulates a normal tick's worth of time.
                     simulated = interval or settings.MARKET_ENGINE_INTERVAL
                     moved = market_tick(rng=rng, interval_seconds=simulated).moved
@@ -149,6 +156,18 @@ class Command(BaseCommand):
             if ticks and totals.ticks >= ticks:
                 break
             self._sleep(interval - elapsed)
+
+    def _holds_mover_lease(self, interval: float) -> bool:
+        """Re-checked every tick: only the holder moves prices (and writes tick records); every
+        engine matches. A holder that stops (or dies) is replaced within a few intervals."""
+        ttl = timedelta(seconds=max(5.0, 3 * (interval or settings.MARKET_ENGINE_INTERVAL)))
+        holds = lease_hold(name=MOVER, holder=self.lease_holder, ttl=ttl)
+        if holds != self.moving and self.verbosity >= 1:
+            self.stdout.write(
+                "Moving prices (this engine holds the lease)." if holds else "Another engine moves prices."
+            )
+        self.moving = holds
+        return holds
 
     def _sleep(self, seconds: float) -> None:
         # Short naps so a stop request is honoured within 0.1 s rather than after a whole interval.

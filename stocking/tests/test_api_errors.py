@@ -36,3 +36,20 @@ def test_malformed_json_is_a_json_400(auth_client, body):
 def test_unauthenticated_unknown_paths_are_still_404_json(api_client):
     response = api_client.get("/api/v1/does-not-exist")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_an_unexpected_error_under_the_api_is_json_not_an_html_page(user, monkeypatch):
+    from django.test import Client
+
+    import portfolio.api.views
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(portfolio.api.views, "balance_get", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    response = client.get("/api/v1/balance")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "A server error occurred.", "code": "server_error"}

@@ -104,6 +104,18 @@ class OrderSide(models.TextChoices):
 class OrderType(models.TextChoices):
     MARKET = "market", "Market"
     LIMIT = "limit", "Limit"
+    BEST_LIMIT = "best_limit", "Best limit (최유리지정가)"
+    BEST_OWN = "best_own", "Best own (최우선지정가)"
+    CONDITIONAL_LIMIT = "conditional_limit", "Conditional limit (조건부지정가)"
+    STOP = "stop", "Stop"
+    STOP_LIMIT = "stop_limit", "Stop limit"
+    TRAILING_STOP = "trailing_stop", "Trailing stop"
+
+
+# Types that rest with a limit price (the matching engine's); stops wait for their trigger first.
+LIMIT_TYPES = (OrderType.LIMIT, OrderType.BEST_LIMIT, OrderType.BEST_OWN, OrderType.CONDITIONAL_LIMIT)
+STOP_TYPES = (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+PRICELESS_TYPES = (OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP)
 
 
 class TimeInForce(models.TextChoices):
@@ -146,10 +158,22 @@ class Order(TimeStampedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="orders")
     side = models.CharField(max_length=4, choices=OrderSide.choices)
-    order_type = models.CharField(max_length=6, choices=OrderType.choices)
+    order_type = models.CharField(max_length=20, choices=OrderType.choices)
     time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices, default=TimeInForce.DAY)
     quantity = models.PositiveIntegerField()
     limit_price = PriceField(null=True, blank=True)
+    stop_price = PriceField(
+        null=True, blank=True, help_text="Stops: the trigger (a trailing stop's moves with its mark)."
+    )
+    trail_price = PriceField(null=True, blank=True)
+    trail_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    high_water_mark = PriceField(
+        null=True,
+        blank=True,
+        help_text="Trailing stops: the best price since acceptance (sells: highest, buys: lowest).",
+    )
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    oco_group = models.UUIDField(null=True, blank=True, db_index=True, help_text="The pair an OCO order belongs to.")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     filled_quantity = models.PositiveIntegerField(default=0)
     average_fill_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -175,7 +199,12 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=Q(filled_quantity__lte=F("quantity")), name="order_fill_le_quantity"),
             models.CheckConstraint(condition=Q(reserved_cash__gte=0), name="order_reserved_cash_non_negative"),
             models.CheckConstraint(
-                condition=Q(order_type="market") | Q(limit_price__isnull=False), name="order_limit_has_price"
+                condition=Q(order_type__in=PRICELESS_TYPES) | Q(limit_price__isnull=False),
+                name="order_limit_has_price",
+            ),
+            models.CheckConstraint(
+                condition=~Q(order_type__in=STOP_TYPES) | Q(stop_price__isnull=False) | Q(triggered_at__isnull=False),
+                name="order_stop_has_stop_price",
             ),
         ]
         indexes = [

@@ -10,3 +10,6 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), shared by
+# every gunicorn on the machine (make run, the benchmarks, CI); nothing here manages it at run time.
+control_socket_disable = True

@@ -7,15 +7,16 @@ in its error shape; pages get a plain page that needs no database (a styled one 
 user menu, which reads the session from the database again).
 """
 
-import contextlib
 import logging
 import sys
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError, connection, connections
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from rest_framework import status
 from rest_framework.response import Response
+
+from stocking.core.db import discard_broken_connections
 
 logger = logging.getLogger(__name__)
 
@@ -95,34 +96,6 @@ def _note_failure(sender, request=None, **kwargs) -> None:
     # middleware reading the session), so the exception is still current here.
     if request is not None and is_database_unavailable(sys.exc_info()[1]):
         request.database_unavailable = True
-
-
-def discard_broken_connections() -> int:
-    """Forget connections whose transaction bookkeeping no code is holding any more; return how many.
-
-    A lost server can leave Django's state behind: a COMMIT that went through, then a failed
-    `SET autocommit=1` (the server died in between), records autocommit as off. If the caller
-    swallows that error (the database cache, hence the throttles, does), the next
-    transaction.atomic() takes its "autocommit is already off" path and, when its SAVEPOINT fails,
-    leaves `in_atomic_block` set with no block to clear it; Django's own clean-up then closes the
-    socket but keeps the connection "in a transaction", so every later query on that thread raises
-    TransactionManagementError (a 500) until the process restarts. Outside any atomic block none of
-    these flags may be set, so such a connection is dropped and its flags reset as connect() would
-    (ensure_connection refuses to reconnect while they say "in a transaction").
-    """
-    dropped = 0
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is None or conn.atomic_blocks:
-            continue  # not connected, or inside a live atomic block (a test's, say)
-        if conn.in_atomic_block or conn.needs_rollback or conn.autocommit != conn.settings_dict["AUTOCOMMIT"]:
-            logger.warning("dropping database connection %r left in a broken transaction state", conn.alias)
-            raw, conn.connection = conn.connection, None
-            with contextlib.suppress(Exception):  # it is usually dead already
-                raw.close()
-            conn.in_atomic_block = conn.needs_rollback = conn.closed_in_transaction = False
-            conn.savepoint_ids = []
-            dropped += 1
-    return dropped
 
 
 class DatabaseUnavailableMiddleware:

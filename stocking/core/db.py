@@ -1,5 +1,6 @@
 """Run a write transaction again when MySQL/MariaDB picks it as a deadlock victim or times out a lock."""
 
+import contextlib
 import functools
 import logging
 import random
@@ -7,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ def atomic_with_retry(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        # A long-lived process (run_market) has no request cycle to repair a connection a lost
+        # server left "in a transaction" with no block open; without this, every later
+        # transaction would take the nested path below and fail. Live blocks are left alone.
+        discard_broken_connections()
         if connection.in_atomic_block:
             with transaction.atomic():
                 return func(*args, **kwargs)
@@ -55,3 +60,31 @@ def require_transaction(what: str) -> None:
     """
     if not connection.in_atomic_block:
         raise AssertionError(f"{what} must run inside transaction.atomic()")
+
+
+def discard_broken_connections() -> int:
+    """Forget connections whose transaction bookkeeping no code is holding any more; return how many.
+
+    A lost server can leave Django's state behind: a COMMIT that went through, then a failed
+    `SET autocommit=1` (the server died in between), records autocommit as off. If the caller
+    swallows that error (the database cache, hence the throttles, does), the next
+    transaction.atomic() takes its "autocommit is already off" path and, when its SAVEPOINT fails,
+    leaves `in_atomic_block` set with no block to clear it; Django's own clean-up then closes the
+    socket but keeps the connection "in a transaction", so every later query on that thread raises
+    TransactionManagementError (a 500) until the process restarts. Outside any atomic block none of
+    these flags may be set, so such a connection is dropped and its flags reset as connect() would
+    (ensure_connection refuses to reconnect while they say "in a transaction").
+    """
+    dropped = 0
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None or conn.atomic_blocks:
+            continue  # not connected, or inside a live atomic block (a test's, say)
+        if conn.in_atomic_block or conn.needs_rollback or conn.autocommit != conn.settings_dict["AUTOCOMMIT"]:
+            logger.warning("dropping database connection %r left in a broken transaction state", conn.alias)
+            raw, conn.connection = conn.connection, None
+            with contextlib.suppress(Exception):  # it is usually dead already
+                raw.close()
+            conn.in_atomic_block = conn.needs_rollback = conn.closed_in_transaction = False
+            conn.savepoint_ids = []
+            dropped += 1
+    return dropped

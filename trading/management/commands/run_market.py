@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection
 
+from stocking.core.db import discard_broken_connections
 from trading.services.lease import MOVER, lease_hold, lease_holder_id, lease_release
 from trading.services.market_day import market_day_roll
 from trading.services.matching import match_orders
@@ -70,7 +71,12 @@ class Command(BaseCommand):
         self.lease_holder, self.moving = lease_holder_id(), None
         try:
             # Roll before the first tick: after downtime, stale DAY orders must expire before any fill.
-            totals.expired += self._roll().expired
+            try:
+                totals.expired += self._roll().expired
+            except DatabaseError:
+                # Started while the database is down: the loop's first tick rolls once it is back.
+                logger.exception("run_market: the first day roll failed")
+                totals.errors += 1
             self._loop(rng=random.Random(seed), interval=interval, options=options, totals=totals)
         finally:
             for signum, handler in previous_handlers.items():
@@ -120,6 +126,9 @@ class Command(BaseCommand):
         while not self.stop_requested and (not ticks or totals.ticks < ticks):
             started = time.monotonic()
             totals.ticks += 1
+            # A connection a lost server left "in a transaction" with no block open is dropped first
+            # (else the check below would skip the clean-up forever and every tick would fail).
+            discard_broken_connections()
             if not connection.in_atomic_block:
                 # A long-running process must drop connections the database has closed, as a request
                 # would. (Never inside a transaction: that would be a test's, or a caller's.)

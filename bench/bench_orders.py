@@ -187,6 +187,8 @@ def redis_flush(url: str) -> None:
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        raise SystemExit(f"--redis: no Redis at {url}: {exc}")
     finally:
         client.close()
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 
 
 @admin.register(User)
@@ -23,3 +23,25 @@ class UserAdmin(DjangoUserAdmin):
     def available_cash(self, user: User):
         balance = getattr(user, "balance", None)
         return balance.available_cash if balance else None
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are made and revoked by their owners. The secret exists nowhere to show; its
+    digest is left out too."""
+
+    list_display = ("key_id", "name", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("key_id", "name", "user__username")
+    list_select_related = ("user",)
+    fields = ("key_id", "name", "user", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

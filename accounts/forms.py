@@ -3,7 +3,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Language, User
+from accounts.models import ApiKey, Language, User
 from stocking.core.forms import PageForm, PageFormMixin
 
 
@@ -86,3 +86,11 @@ class PasswordResetForm(PageFormMixin, auth_forms.PasswordResetForm):
 
 class SetPasswordForm(PageFormMixin, auth_forms.SetPasswordForm):
     pass
+
+
+class ApiKeyForm(PageForm):
+    name = forms.CharField(
+        label=_("Key name"),
+        max_length=ApiKey._meta.get_field("name").max_length,
+        help_text=_("A label for you, e.g. the bot that will use the key."),
+    )

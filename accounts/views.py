@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.forms import (
+    ApiKeyForm,
     LanguageForm,
     LoginForm,
     PasswordChangeForm,
@@ -24,8 +25,15 @@ from accounts.forms import (
     SetPasswordForm,
     SignupForm,
 )
-from accounts.models import User
-from accounts.services import user_register, user_update_profile
+from accounts.models import ApiKey, User
+from accounts.services import (
+    MAX_LIVE_API_KEYS,
+    ApiKeyLimit,
+    api_key_create,
+    api_key_revoke,
+    user_register,
+    user_update_profile,
+)
 from stocking.core.exceptions import ApplicationError
 from stocking.core.page_errors import add_error
 from stocking.core.templatetags.stocking_format import won
@@ -136,12 +144,7 @@ class LogoutView(auth_views.LogoutView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user
-    initial = {
-        "display_name": user.display_name,
-        "show_on_leaderboard": user.show_on_leaderboard,
-        "language": user.language,
-    }
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = _profile_form(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user_update_profile(user=user, **form.cleaned_data)
@@ -151,7 +154,66 @@ def profile(request: HttpRequest) -> HttpResponse:
             translation.activate(user.language)  # the confirmation already speaks the new language
             messages.success(request, _("Your profile is saved."))
             return remember_language(redirect("accounts:profile"), user.language)
-    return render(request, "accounts/profile.html", {"form": form})
+    return _render_profile(request, form=form)
+
+
+def _profile_form(user: User, data=None) -> ProfileForm:
+    initial = {
+        "display_name": user.display_name,
+        "show_on_leaderboard": user.show_on_leaderboard,
+        "language": user.language,
+    }
+    return ProfileForm(data, initial=initial)
+
+
+def _render_profile(request: HttpRequest, *, form=None, api_key_form=None, created=None, status: int = 200):
+    """The profile page with its API keys section; `created` is a key just made, whose secret it shows."""
+    user: User = request.user
+    context = {
+        "form": form or _profile_form(user),
+        "api_key_form": api_key_form or ApiKeyForm(),
+        "api_keys": ApiKey.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at", "-id"),
+        "api_key_limit": MAX_LIVE_API_KEYS,
+        "created": created,
+        "alpaca_url": request.build_absolute_uri("/alpaca"),
+    }
+    response = render(request, "accounts/profile.html", context, status=status)
+    if created is not None:
+        response["Cache-Control"] = "no-store"  # the page carries a secret shown this once
+    return response
+
+
+@login_required
+@require_POST
+def api_key_create_page(request: HttpRequest) -> HttpResponse:
+    """Create a key and show its secret on the page it answers with: never stored, never redirected
+    through a session or a message."""
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _render_profile(request, api_key_form=form, status=400)
+    try:
+        created = api_key_create(user=request.user, name=form.cleaned_data["name"])
+    except ApiKeyLimit:
+        form.add_error(
+            None, _("You can keep at most %(count)d live API keys. Revoke one first.") % {"count": MAX_LIVE_API_KEYS}
+        )
+        return _render_profile(request, api_key_form=form, status=409)
+    except ApplicationError:
+        form.add_error("name", _("Give the key a name of 1 to 50 characters."))
+        return _render_profile(request, api_key_form=form, status=400)
+    return _render_profile(request, created=created)
+
+
+@login_required
+@require_POST
+def api_key_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        key = api_key_revoke(user=request.user, api_key_id=pk)
+    except ApplicationError:
+        messages.error(request, _("That API key was not found; it may be revoked already."))
+    else:
+        messages.success(request, _("The API key %(key_id)s is revoked.") % {"key_id": key.key_id})
+    return redirect("accounts:profile")
 
 
 @require_POST

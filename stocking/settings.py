@@ -52,10 +52,13 @@ INSTALLED_APPS = [
     "portfolio",
     "watchlist",
     "payments",
+    "alpaca",
 ]
 
 MIDDLEWARE = [
-    # Outermost, so a lost database is a 503 wherever it surfaces, inner middleware included.
+    # Outside everything: under /alpaca any error page another layer renders becomes Alpaca's JSON.
+    "alpaca.middleware.AlpacaErrorMiddleware",
+    # Outermost (but the line above), so a lost database is a 503 wherever it surfaces, inner middleware included.
     "stocking.core.database_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -270,6 +273,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "stocking.core.schema.postprocess_common_responses",
+        "alpaca.schema.postprocess_alpaca_responses",  # after the common hook: Alpaca's error body
     ],
 }
 

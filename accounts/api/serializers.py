@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import Language, User
+from accounts.models import ApiKey, Language, User
 
 
 class RegisterInputSerializer(serializers.Serializer):
@@ -50,3 +50,22 @@ class ProfileInputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class ApiKeyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, trim_whitespace=True, help_text="A label for you, e.g. the bot's name.")
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ("id", "name", "key_id", "created_at", "last_used_at")
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="key.id")
+    name = serializers.CharField(source="key.name")
+    key_id = serializers.CharField(source="key.key_id", help_text="Send as APCA-API-KEY-ID.")
+    secret = serializers.CharField(help_text="Send as APCA-API-SECRET-KEY. Shown only in this response.")
+    created_at = serializers.DateTimeField(source="key.created_at")

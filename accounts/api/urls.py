@@ -8,4 +8,6 @@ urlpatterns = [
     path("auth/token/refresh", views.TokenRefreshRotateView.as_view(), name="auth-token-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me", views.MeView.as_view(), name="auth-me"),
+    path("api-keys", views.ApiKeysView.as_view(), name="api-keys"),
+    path("api-keys/<int:pk>", views.ApiKeyDetailView.as_view(), name="api-key-detail"),
 ]

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,12 +9,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyInputSerializer,
+    ApiKeySerializer,
     LogoutInputSerializer,
     ProfileInputSerializer,
     RegisterInputSerializer,
     UserOutputSerializer,
 )
-from accounts.services import user_register, user_update_profile
+from accounts.models import ApiKey
+from accounts.services import api_key_create, api_key_revoke, user_register, user_update_profile
 from accounts.tokens import RotatingRefreshSerializer
 from stocking.core.schema import error_responses
 
@@ -126,3 +130,49 @@ class MeView(APIView):
         data.is_valid(raise_exception=True)
         user = user_update_profile(user=request.user, **data.validated_data)
         return Response(UserOutputSerializer(user).data)
+
+
+class ApiKeysView(generics.ListAPIView):
+    """Keys for bots on the Alpaca-compatible API (/alpaca/v2/...)."""
+
+    serializer_class = ApiKeySerializer
+
+    def get_queryset(self):
+        return ApiKey.objects.filter(user=self.request.user, revoked_at__isnull=True).order_by("-created_at", "-id")
+
+    @extend_schema(summary="Your live API keys (never their secrets)", tags=["api keys"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=ApiKeyInputSerializer,
+        responses={
+            201: ApiKeyCreatedSerializer,
+            **error_responses(400, e409="You already hold 10 live keys: `api_key_limit`."),
+        },
+        examples=[OpenApiExample("A bot", value={"name": "sma-bot"}, request_only=True)],
+        summary="Create an API key: the secret is in this response and nowhere else, ever",
+        tags=["api keys"],
+    )
+    def post(self, request):
+        data = ApiKeyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = api_key_create(user=request.user, name=data.validated_data["name"])
+        response = Response(ApiKeyCreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiKeyDetailView(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Revoked: the key no longer authenticates."),
+            **error_responses(404),
+        },
+        summary="Revoke an API key",
+        tags=["api keys"],
+    )
+    def delete(self, request, pk: int):
+        api_key_revoke(user=request.user, api_key_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -24,12 +24,15 @@ endef
 
 # requirements-security.txt is a second step on purpose: it replaces the requests that
 # iamport-rest-client pins with one that has the security fixes (pip warns about the pin).
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.txt requirements-debian.txt
+# requirements-alpaca.txt (alpaca-py, for the Alpaca API's tests and examples/) is a third step: it
+# needs the newer requests the second step brings, so it cannot resolve beside iamport's pin.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-security.txt requirements-alpaca.txt requirements-debian.txt
 	$(call apt_install,requirements-debian.txt)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-security.txt
+	$(PY) -m pip install --quiet -r requirements-alpaca.txt
 	touch $@
 
 setup: $(VENV)/.installed

@@ -1,18 +1,20 @@
 """Profile: where an order, an /auth/me request and a matching pass spend their time (pyinstrument).
 
-    .venv/bin/python bench/profile_requests.py [--orders 400] [--me 1500] [--fills 1000] [--tree]
+    .venv/bin/python bench/profile_requests.py [--orders 400] [--me 1500] [--fills 1000] [--page /portfolio/] [--tree]
     DATABASE_URL=mysql://root@127.0.0.1:3306/stocking_benchq .venv/bin/python bench/profile_requests.py
 
 The same settings, seed data and throw-away test database as bench/bench_queries.py (real JWT
 authentication and throttle classes, THROTTLE_ALL=100000000/min, DEBUG off). Profiles many
 market orders (POST /api/v1/orders, alternating buy and sell) and many GET /api/v1/auth/me through
 the test client, and one matching pass (match_orders, as run_market calls it) filling `--fills`
-crossing orders of 50 traders, then prints two views of each profile:
+crossing orders of 50 traders (and, with --page, GET of pages as a user with 200 positions, orders
+and watchlist items), then prints three views of each profile:
 
 - inclusive: the share of the time spent under the steps of a request (authentication, throttling,
   input validation, the order service, building and rendering the response, middleware);
 - by layer: every sample's own time charged to the layer of the code running it (the standard
-  library is charged to its caller), so the layers add up to 100%.
+  library is charged to its caller), so the layers add up to 100%;
+- the functions with the most own time.
 
 The test client's own work (building the request, reading the response) is shown too: it is not
 part of what a server does, so the shares that matter are the ones inside the handler.
@@ -111,6 +113,16 @@ MATCH_STEPS = [
     step("    ledger_flush", "portfolio/services/ledger.py", "ledger_flush"),
     step("    positions_save", "portfolio/services/positions.py", "positions_save"),
     step("  transaction commit", "django/db/transaction.py", "__exit__"),
+]
+PAGE_STEPS = [
+    step("WSGI/test handler, whole request", "django/core/handlers/base.py", "get_response"),
+    step("  session and user (middleware)", "django/contrib/auth/middleware.py"),
+    step("  our selectors (reads)", "/selectors"),
+    step("  template rendering", "django/template/backends/django.py", "render"),
+    step("    our template tags and filters", "/templatetags/"),
+    step("    number/date formatting (django.utils.formats)", "django/utils/formats.py"),
+    step("    translation lookups", "django/utils/translation/"),
+    step("    includes", "django/template/loader_tags.py", "render"),
 ]
 COMMON_STEPS = [
     step("SQL round trips (cursor execute)", "django/db/backends/utils.py", "_execute"),
@@ -213,6 +225,22 @@ def by_layer(root, files: dict | None = None) -> dict[str, float]:
     return totals
 
 
+def top_functions(root, n: int) -> list[tuple[float, str]]:
+    """Own time summed per function, wherever it was called from."""
+    totals: dict[str, float] = {}
+
+    def visit(frame, ancestors):
+        if frame.is_synthetic:
+            return
+        path = frame.file_path or ""
+        short = path.split("site-packages/")[-1].replace(ROOT + "/", "")
+        key = f"{frame.function} ({short}:{frame.line_no})"
+        totals[key] = totals.get(key, 0.0) + frame.total_self_time
+
+    walk(root, visit)
+    return sorted(((seconds, key) for key, seconds in totals.items()), reverse=True)[:n]
+
+
 def report(title: str, profiler: Profiler, count: int, tree: bool, steps: list[Step], unit: str = "request") -> None:
     session = profiler.last_session
     root = session.root_frame()
@@ -225,6 +253,9 @@ def report(title: str, profiler: Profiler, count: int, tree: bool, steps: list[S
     print(f"\n{'layer (own time)':<44} {'%':>6} {'ms/' + unit:>10}")
     for label, seconds in sorted(by_layer(root).items(), key=lambda item: -item[1]):
         print(f"{label:<44} {seconds / total:>6.1%} {seconds * 1000 / count:>10.3f}")
+    print("\ntop functions by own time:")
+    for seconds, key in top_functions(root, 12):
+        print(f"  {seconds / total:>6.1%} {seconds * 1000 / count:>8.3f} ms  {key}")
     if tree:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 
@@ -258,6 +289,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--me", type=int, default=1500)
     parser.add_argument("--fills", type=int, default=1000, help="crossing orders one profiled matching pass fills")
+    parser.add_argument(
+        "--page", action="append", default=[], help="also profile GET of this page for the user with 200 rows"
+    )
+    parser.add_argument("--page-runs", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.0005, help="sampling interval, seconds")
     parser.add_argument("--tree", action="store_true", help="print pyinstrument's call tree as well")
     args = parser.parse_args()
@@ -305,6 +340,19 @@ def main() -> None:
             report(
                 f"match_orders: one pass, {traders} traders", profiler, args.fills, args.tree, MATCH_STEPS, unit="fill"
             )
+
+        if args.page:
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                big = bq.seed_account(200, stocks)
+            for path in args.page:
+                big.page.get(path)  # warm-up: template loading
+                profiler = Profiler(interval=args.interval, async_mode="disabled")
+                profiler.start()
+                for _ in range(args.page_runs):
+                    response = big.page.get(path)
+                    assert response.status_code == 200, (path, response.status_code)
+                profiler.stop()
+                report(f"GET {path} with 200 rows", profiler, args.page_runs, args.tree, PAGE_STEPS)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         bq.shutil.rmtree(bq.CACHE_DIR, ignore_errors=True)

@@ -314,21 +314,25 @@ def main() -> None:
             account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
             account.api.get("/api/v1/auth/me")
 
-        profiler = Profiler(interval=args.interval, async_mode="disabled")
-        profiler.start()
-        for n in range(args.orders):
-            response = account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
-            assert response.status_code == 201, response.content[:300]
-        profiler.stop()
-        report("POST /api/v1/orders (market, alternating buy/sell)", profiler, args.orders, args.tree, REQUEST_STEPS)
+        if args.orders:
+            profiler = Profiler(interval=args.interval, async_mode="disabled")
+            profiler.start()
+            for n in range(args.orders):
+                response = account.api.post("/api/v1/orders", bodies[n % 2], content_type="application/json")
+                assert response.status_code == 201, response.content[:300]
+            profiler.stop()
+            report(
+                "POST /api/v1/orders (market, alternating buy/sell)", profiler, args.orders, args.tree, REQUEST_STEPS
+            )
 
-        profiler = Profiler(interval=args.interval, async_mode="disabled")
-        profiler.start()
-        for _ in range(args.me):
-            response = account.api.get("/api/v1/auth/me")
-            assert response.status_code == 200
-        profiler.stop()
-        report("GET /api/v1/auth/me", profiler, args.me, args.tree, REQUEST_STEPS)
+        if args.me:
+            profiler = Profiler(interval=args.interval, async_mode="disabled")
+            profiler.start()
+            for _ in range(args.me):
+                response = account.api.get("/api/v1/auth/me")
+                assert response.status_code == 200
+            profiler.stop()
+            report("GET /api/v1/auth/me", profiler, args.me, args.tree, REQUEST_STEPS)
 
         if args.fills:
             traders = profile_matching_setup(args.fills)

@@ -95,3 +95,13 @@ def max_buy_quantity(available: Decimal, price: Decimal) -> int:
     while buy_reservation(quantity + 1, price) <= available:
         quantity += 1
     return quantity
+
+
+def tick_below(price: Decimal) -> Decimal:
+    """The next grid price under `price` (prices are whole won, so one won down then floored)."""
+    return floor_to_tick(price - 1)
+
+
+def tick_above(price: Decimal) -> Decimal:
+    """The next grid price over `price`."""
+    return ceil_to_tick(price + 1)

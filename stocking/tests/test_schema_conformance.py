@@ -64,7 +64,14 @@ schema = schemathesis.openapi.from_wsgi(
 RULE_REFUSALS = {
     "POST /api/v1/balance/deposit": {"deposit_limit_exceeded"},
     "POST /api/v1/balance/withdraw": {"insufficient_cash"},
-    "POST /api/v1/orders": {"insufficient_cash", "insufficient_shares", "invalid_tick_size", "price_out_of_limit"},
+    "POST /api/v1/orders": {
+        "insufficient_cash",
+        "insufficient_shares",
+        "invalid_tick_size",
+        "price_out_of_limit",
+        "invalid_stop_price",  # a stop on the wrong side of the current price, off the grid or the limits
+        "invalid_trail",  # a trail under one tick at the current price
+    },
     "PATCH /api/v1/orders/{id}": {
         "insufficient_cash",
         "insufficient_shares",

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from stocking.core.schema import request_schema
 from trading import krx
 from trading.models import Execution, Market, Order, OrderSide, OrderStatus, OrderType, PriceBar, Stock, TimeInForce
+from trading.services.order_types import TAKES_LIMIT, InvalidOrderType
 
 PRICE = {"max_digits": 12, "decimal_places": 0}
 
@@ -103,6 +104,18 @@ class QuoteSerializer(StockSerializer):
         return str(limits.lower) if limits else None
 
 
+class OrderTypeField(serializers.ChoiceField):
+    """An unknown order type is the domain's `invalid_order_type`, not a generic field error."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=OrderType.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if str(data) not in OrderType.values:
+            raise InvalidOrderType(f"Unknown order type {data!r}; one of {', '.join(OrderType.values)}.")
+        return str(data)
+
+
 class CaseInsensitiveChoiceField(serializers.ChoiceField):
     def to_internal_value(self, data):
         return super().to_internal_value(str(data).upper())
@@ -137,15 +150,55 @@ class MarketClockSerializer(serializers.Serializer):
     next_close = serializers.DateTimeField(help_text="The session close, or the midnight day roll.")
 
 
+def _absent(*fields: str) -> dict:
+    return {field: {"not": {"anyOf": [{"type": "string"}, {"type": "number"}]}} for field in fields}
+
+
+def _type_rule(types: str, *, required: tuple = (), absent: tuple = (), time_in_force: str | None = None) -> dict:
+    properties = {"order_type": {"pattern": f"^({types})$"}, **_absent(*absent)}
+    properties.update({field: {"type": "string"} for field in required})
+    if time_in_force:
+        properties["time_in_force"] = {"pattern": f"^({time_in_force})$"}
+    rule = {"properties": properties}
+    if required:  # OpenAPI 3.0 wants a non-empty list or none at all
+        rule["required"] = list(required)
+    return rule
+
+
+STOP_FIELDS = ("stop_price", "trail_price", "trail_percent")
+
+
 @request_schema(
-    # validate()'s rule, for clients and generated requests: a limit order names its price, a market one none.
-    # (Patterns, not enums: drf-spectacular would name every enum as a choice set of its own.)
+    # What each order type takes (order_types.py), for clients and generated requests. Patterns, not
+    # enums: drf-spectacular would name every enum as a choice set of its own.
     anyOf=[
-        {"properties": {"order_type": {"pattern": "^market$"}, "limit_price": {"not": {"type": "string"}}}},
-        {
-            "properties": {"order_type": {"pattern": "^limit$"}, "limit_price": {"type": "string"}},
-            "required": ["limit_price"],
-        },
+        _type_rule("market|best_limit|best_own", absent=("limit_price", *STOP_FIELDS)),
+        _type_rule("limit", required=("limit_price",), absent=STOP_FIELDS),
+        _type_rule("conditional_limit", required=("limit_price",), absent=STOP_FIELDS, time_in_force="day"),
+        _type_rule(
+            "stop",
+            required=("stop_price",),
+            absent=("limit_price", "trail_price", "trail_percent"),
+            time_in_force="day|gtc",
+        ),
+        _type_rule(
+            "stop_limit",
+            required=("limit_price", "stop_price"),
+            absent=("trail_price", "trail_percent"),
+            time_in_force="day|gtc",
+        ),
+        _type_rule(
+            "trailing_stop",
+            required=("trail_price",),
+            absent=("limit_price", "stop_price", "trail_percent"),
+            time_in_force="day|gtc",
+        ),
+        _type_rule(
+            "trailing_stop",
+            required=("trail_percent",),
+            absent=("limit_price", "stop_price", "trail_price"),
+            time_in_force="day|gtc",
+        ),
     ]
 )
 class OrderInputSerializer(serializers.Serializer):
@@ -153,17 +206,29 @@ class OrderInputSerializer(serializers.Serializer):
         r"^\d{6}$", help_text="KRX code, six digits", error_messages={"invalid": "A stock code is six digits."}
     )
     side = serializers.ChoiceField(choices=OrderSide.choices)
-    order_type = serializers.ChoiceField(choices=OrderType.choices)
+    order_type = OrderTypeField()
     quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY)
     limit_price = WholeWonField(required=False, allow_null=True)
+    stop_price = WholeWonField(required=False, allow_null=True, help_text="stop and stop_limit: the trigger price.")
+    trail_price = WholeWonField(required=False, allow_null=True, help_text="trailing_stop: won behind the mark.")
+    trail_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="trailing_stop: percent behind the mark.",
+    )
     time_in_force = serializers.ChoiceField(choices=TimeInForce.choices, default=TimeInForce.DAY)
     client_order_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
 
     def validate(self, attrs: dict) -> dict:
-        if attrs["order_type"] == OrderType.LIMIT and attrs.get("limit_price") is None:
-            raise serializers.ValidationError({"limit_price": ["A limit order needs a limit_price."]})
-        if attrs["order_type"] == OrderType.MARKET and attrs.get("limit_price") is not None:
-            raise serializers.ValidationError({"limit_price": ["A market order takes no limit_price."]})
+        # The limit-price rule stays a field error here, as before the other types; the service
+        # checks the stop and trail fields and answers with their own codes.
+        order_type, has_limit = attrs["order_type"], attrs.get("limit_price") is not None
+        if order_type in TAKES_LIMIT and not has_limit:
+            raise serializers.ValidationError({"limit_price": [f"A {order_type} order needs a limit_price."]})
+        if order_type not in TAKES_LIMIT and has_limit:
+            raise serializers.ValidationError({"limit_price": [f"A {order_type} order takes no limit_price."]})
         return attrs
 
 
@@ -171,6 +236,14 @@ class OrderInputSerializer(serializers.Serializer):
 class OrderModifySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY, required=False)
     limit_price = WholeWonField(required=False)
+    stop_price = WholeWonField(required=False, help_text="An untriggered stop or stop_limit: a new trigger.")
+    trail_price = WholeWonField(required=False, help_text="An untriggered trailing stop: a new trail in won.")
+    trail_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text="An untriggered trailing stop: a new trail in percent.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:
@@ -236,6 +309,12 @@ class OrderSerializer(serializers.ModelSerializer):
             "time_in_force",
             "quantity",
             "limit_price",
+            "stop_price",
+            "trail_price",
+            "trail_percent",
+            "high_water_mark",
+            "triggered_at",
+            "oco_group",
             "status",
             "filled_quantity",
             "remaining_quantity",

@@ -15,12 +15,14 @@ from django.utils import timezone
 from portfolio.models import Balance, LedgerKind, Position
 from portfolio.services import (
     balance_lock,
+    balances_lock,
     cash_release,
     ledger_entry,
     ledger_flush,
     position_add,
     position_lock,
     position_remove,
+    positions_lock,
     positions_save,
 )
 from stocking.core.db import require_transaction
@@ -180,6 +182,18 @@ def fills_execute(
     keys = {(request.order.user_id, request.order.stock_id) for request in fills}
     positions_save(positions=[positions[key] for key in sorted(keys) if key in positions])
     return executions
+
+
+def fills_for_locked_orders(
+    *, fills: list[FillRequest], balances: dict[int, Balance] | None = None, events: EventBuffer | None = None
+) -> list[Execution]:
+    """Fill orders the caller has locked: lock their users' balances (unless given, already locked)
+    and then their positions, each set in a fixed order, and settle every fill in one go."""
+    require_transaction("fills_for_locked_orders")
+    if balances is None:
+        balances = balances_lock(user_ids={request.order.user_id for request in fills})
+    positions = positions_lock(keys={(request.order.user_id, request.order.stock_id) for request in fills})
+    return fills_execute(fills=fills, balances=balances, positions=positions, events=events)
 
 
 def order_execute(*, order: Order, quantity: int, price: Decimal) -> Execution:

@@ -18,7 +18,8 @@ from portfolio.services.snapshots import snapshots_write
 from stocking.core.clock import SEOUL
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
-from trading.models import OPEN_STATUSES, CancelReason, Order, OrderStatus, PriceBar, Stock, TimeInForce
+from trading.models import OPEN_STATUSES, CancelReason, Order, OrderStatus, OrderType, PriceBar, Stock, TimeInForce
+from trading.services.execution import FillRequest, fills_for_locked_orders
 from trading.services.orders import order_close
 from trading.sessions import market_clock
 
@@ -37,6 +38,7 @@ class DayRollResult:
     expired_order_ids: list[int] = field(default_factory=list)
     rolled_stock_ids: list[int] = field(default_factory=list)
     failed_order_ids: list[int] = field(default_factory=list)
+    closed_conditional_ids: list[int] = field(default_factory=list)
     snapshots: int = 0
 
     @property
@@ -53,6 +55,33 @@ class DayRollPlan:
     trading_date: date
     orders: list[Order]
     stocks: list[Stock]
+
+
+def closable_conditional_orders(*, trading_date: date) -> QuerySet[Order]:
+    """Open conditional limits of a trading day before `trading_date`: their close has come."""
+    return Order.objects.filter(
+        status__in=OPEN_STATUSES, order_type=OrderType.CONDITIONAL_LIMIT, trading_date__lt=trading_date
+    ).order_by("created_at", "id")
+
+
+@atomic_with_retry
+def conditional_order_close(*, order_id: int, trading_date: date) -> bool:
+    """Fill what is left of a conditional limit at its stock's closing price (조건부지정가: a limit in
+    the session, a market order at the close). False when it is no longer open or cannot trade."""
+    # Lock the order so the close racing a fill or a cancel settles it exactly once.
+    order = (
+        Order.objects.select_for_update()
+        .filter(pk=order_id, status__in=OPEN_STATUSES, order_type=OrderType.CONDITIONAL_LIMIT)
+        .filter(trading_date__lt=trading_date)
+        .first()
+    )
+    if order is None:
+        return False
+    order.stock = Stock.objects.get(pk=order.stock_id)
+    if not order.stock.is_tradable:
+        return False  # halted at the close: it expires with the DAY orders
+    fills_for_locked_orders(fills=[FillRequest(order, order.remaining_quantity, order.stock.current_price)])
+    return True
 
 
 def expirable_orders(*, trading_date: date) -> QuerySet[Order]:
@@ -148,6 +177,14 @@ def market_day_roll(*, now: datetime | None = None) -> DayRollResult:
     """
     trading_date = market_clock(now).trading_date
     result = DayRollResult(trading_date=trading_date)
+    # The close comes first: conditional orders fill at the closing price before DAY orders expire
+    # and before the stocks' previous close moves.
+    for order_id in closable_conditional_orders(trading_date=trading_date).values_list("id", flat=True):
+        try:
+            if conditional_order_close(order_id=order_id, trading_date=trading_date):
+                result.closed_conditional_ids.append(order_id)
+        except (ApplicationError, IntegrityError, AssertionError):
+            logger.exception("day roll: conditional order %s could not fill at the close; it expires", order_id)
     for order_id in expirable_orders(trading_date=trading_date).values_list("id", flat=True):
         try:
             if order_expire(order_id=order_id, trading_date=trading_date):

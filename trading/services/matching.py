@@ -16,11 +16,10 @@ from decimal import Decimal
 from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 
-from portfolio.services import balances_lock, positions_lock
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
-from trading.models import OPEN_STATUSES, Order, OrderSide, OrderType, Stock, TimeInForce
-from trading.services.execution import FillRequest, fills_execute, order_execute
+from trading.models import LIMIT_TYPES, OPEN_STATUSES, Order, OrderSide, OrderType, Stock, TimeInForce
+from trading.services.execution import FillRequest, fills_for_locked_orders, order_execute
 from trading.services.orders import is_marketable
 from trading.sessions import market_clock
 
@@ -57,6 +56,10 @@ class MatchResult:
         return len(self.fills)
 
 
+# Orders that rest at a limit: the limit types, and a stop-limit once its stop has triggered.
+RESTING_WITH_LIMIT = Q(order_type__in=LIMIT_TYPES) | Q(order_type=OrderType.STOP_LIMIT, triggered_at__isnull=False)
+
+
 def _live(trading_date: date) -> Q:
     # A DAY order from a finished trading day waits for expiry; it must not fill on a later day.
     return Q(time_in_force=TimeInForce.GTC) | Q(trading_date__gte=trading_date)
@@ -68,7 +71,7 @@ FILLS_PER_BATCH = 200
 
 def _crossing_branches(*, stock_id: int, price: Decimal, trading_date: date) -> list[QuerySet]:
     open_limits = Order.objects.filter(
-        _live(trading_date), stock_id=stock_id, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT
+        _live(trading_date), RESTING_WITH_LIMIT, stock_id=stock_id, status__in=OPEN_STATUSES
     ).order_by()  # SQL allows no ORDER BY inside the branches of a UNION
     columns = ("id", "created_at")
     return [
@@ -123,7 +126,7 @@ def order_fill_if_crossed(*, order_id: int, trading_date: date) -> Fill | None:
     # No select_related here: MySQL would lock the joined stock and user rows as well.
     order = (
         Order.objects.select_for_update(skip_locked=True)
-        .filter(_live(trading_date), pk=order_id, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT)
+        .filter(_live(trading_date), RESTING_WITH_LIMIT, pk=order_id, status__in=OPEN_STATUSES)
         .first()
     )
     if order is None:
@@ -171,7 +174,7 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     # a busy order is someone else's to finish. No select_related: MySQL would lock the joined rows.
     orders = list(
         Order.objects.select_for_update(skip_locked=True)
-        .filter(_live(trading_date), pk__in=order_ids, status__in=OPEN_STATUSES, order_type=OrderType.LIMIT)
+        .filter(_live(trading_date), RESTING_WITH_LIMIT, pk__in=order_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
     # A plain read: the simulator keeps moving prices; the fills take the prices as of now.
@@ -185,10 +188,8 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     if not crossing:
         return [], skipped
     crossing.sort(key=lambda order: (order.created_at, order.pk))  # oldest first, as they were found
-    balances = balances_lock(user_ids={order.user_id for order in crossing})
-    positions = positions_lock(keys={(order.user_id, order.stock_id) for order in crossing})
     requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in crossing]
-    executions = fills_execute(fills=requests, balances=balances, positions=positions)
+    executions = fills_for_locked_orders(fills=requests)
     return [_fill_of(order, execution) for order, execution in zip(crossing, executions, strict=True)], skipped
 
 

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -11,13 +10,9 @@ from portfolio.models import Balance
 from portfolio.services import balance_lock, cash_release, cash_reserve, position_lock, shares_release, shares_reserve
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import (
-    ApplicationError,
-    InvalidTickSize,
-    MarketClosed,
     NotFound,
     OrderNotCancellable,
     OrderNotModifiable,
-    PriceOutOfLimit,
     StockNotTradable,
 )
 from trading import krx
@@ -34,76 +29,24 @@ from trading.models import (
 )
 from trading.services.events import EventBuffer
 from trading.services.execution import FillRequest, fills_execute, order_execute
+from trading.services.order_types import modify_terms, order_terms
+from trading.services.rules import (  # noqa: F401  (re-exported: the order rules' old home)
+    InvalidOrder,
+    UnknownStock,
+    ensure_market_open,
+    is_marketable,
+    stock_get_tradable,
+    stock_price_limits,
+    validate_limit_price,
+    validate_quantity,
+)
 from trading.sessions import market_clock
-
-
-class InvalidOrder(ApplicationError):
-    code = "invalid_order"
-    default_message = "The order is not valid."
-
-
-class UnknownStock(ApplicationError):
-    code = "unknown_stock"
-    status_code = 404
-    default_message = "No stock with that code."
 
 
 @dataclass(frozen=True)
 class PlacedOrder:
     order: Order
     created: bool
-
-
-def stock_get_tradable(*, code: str) -> Stock:
-    stock = Stock.objects.filter(code=code).first()
-    if stock is None:
-        raise UnknownStock(f"No stock with code {code!r}.")
-    if not stock.is_listed or stock.is_halted:
-        raise StockNotTradable(f"{stock.name} ({stock.code}) is halted or delisted.")
-    if stock.current_price is None:
-        raise StockNotTradable(f"{stock.name} ({stock.code}) has no price yet.")
-    return stock
-
-
-def stock_price_limits(stock: Stock) -> krx.PriceLimits:
-    return krx.price_limits(stock.previous_close or stock.current_price)
-
-
-def ensure_market_open() -> None:
-    clock = market_clock()
-    if not clock.is_open:
-        raise MarketClosed(
-            f"The market is closed; it opens at {clock.next_open:%Y-%m-%d %H:%M} KST.",
-            extra={"next_open": clock.next_open.isoformat() if clock.next_open else None},
-        )
-
-
-def validate_quantity(quantity: int) -> None:
-    if not 1 <= quantity <= settings.MAX_ORDER_QUANTITY:
-        raise InvalidOrder(f"Quantity must be a whole number from 1 to {settings.MAX_ORDER_QUANTITY:,}.")
-
-
-def validate_limit_price(stock: Stock, price: Decimal) -> None:
-    if not krx.is_on_tick(price):
-        tick = krx.tick_size(price) if price > 0 else Decimal("1")
-        raise InvalidTickSize(
-            f"{price} is not a multiple of the {tick} won tick at this price level.",
-            extra={"tick_size": str(tick)},
-        )
-    limits = stock_price_limits(stock)
-    if not limits.contains(price):
-        raise PriceOutOfLimit(
-            f"The price must be between {limits.lower} and {limits.upper} won today.",
-            extra={"lower_limit": str(limits.lower), "upper_limit": str(limits.upper)},
-        )
-
-
-def is_marketable(order: Order, market_price: Decimal) -> bool:
-    if order.order_type == OrderType.MARKET:
-        return True
-    if order.side == OrderSide.BUY:
-        return market_price <= order.limit_price
-    return market_price >= order.limit_price
 
 
 def fill_if_marketable(order: Order) -> None:
@@ -124,6 +67,9 @@ def order_place(
     limit_price: Decimal | None = None,
     time_in_force: str = TimeInForce.DAY,
     client_order_id: str | None = None,
+    stop_price: Decimal | None = None,
+    trail_price: Decimal | None = None,
+    trail_percent: Decimal | None = None,
 ) -> PlacedOrder:
     """Validate, reserve cash (buy) or shares (sell), save, and fill at once when marketable.
 
@@ -134,12 +80,16 @@ def order_place(
     client_order_id = client_order_id or None
     validate_quantity(quantity)
     stock = stock_get_tradable(code=stock_code)
-    if order_type == OrderType.LIMIT:
-        if limit_price is None:
-            raise InvalidOrder("A limit order needs a limit_price.")
-        validate_limit_price(stock, limit_price)
-    elif limit_price is not None:
-        raise InvalidOrder("A market order takes no limit_price.")
+    terms = order_terms(
+        stock=stock,
+        side=side,
+        order_type=order_type,
+        time_in_force=time_in_force,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        trail_price=trail_price,
+        trail_percent=trail_percent,
+    )
     ensure_market_open()
 
     # The balance lock serializes every order of this user: reservations cannot overdraw and a
@@ -157,7 +107,11 @@ def order_place(
         order_type=order_type,
         time_in_force=time_in_force,
         quantity=quantity,
-        limit_price=limit_price,
+        limit_price=terms.limit_price,
+        stop_price=terms.stop_price,
+        trail_price=terms.trail_price,
+        trail_percent=terms.trail_percent,
+        high_water_mark=terms.high_water_mark,
         client_order_id=client_order_id,
         trading_date=market_clock().trading_date,
     )
@@ -166,8 +120,9 @@ def order_place(
     rests = not fills_now and time_in_force not in IMMEDIATE_TIME_IN_FORCE  # only a resting hold is written
     position = None
     if side == OrderSide.BUY:
-        # A market buy is held at the day's upper limit, as Korean brokers do; the rest is released on fill.
-        order.reserve_price = limit_price if order_type == OrderType.LIMIT else stock_price_limits(stock).upper
+        # A buy that may fill above a limit is held at the day's upper limit, as Korean brokers do;
+        # the rest is released on fill.
+        order.reserve_price = terms.reserve_price
         order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
         cash_reserve(balance=balance, amount=order.reserved_cash, save=False)
         if fills_now:
@@ -287,43 +242,73 @@ def order_cancel(*, user: User | None, order_id: int, reason: str = "") -> Order
 
 @atomic_with_retry
 def order_modify(
-    *, user: User, order_id: int, quantity: int | None = None, limit_price: Decimal | None = None
+    *,
+    user: User,
+    order_id: int,
+    quantity: int | None = None,
+    limit_price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+    trail_price: Decimal | None = None,
+    trail_percent: Decimal | None = None,
 ) -> Order:
-    """Change an open limit order's price and/or quantity, re-reserving; fills at once if now marketable."""
+    """Change an open order's quantity and the prices its type allows (a limit's limit, an untriggered
+    stop's stop or trail), re-reserving; fills at once if it is now marketable."""
     order = _order_lock(user=user, order_id=order_id)
-    if not order.is_open or order.order_type != OrderType.LIMIT:
+    if not order.is_open or order.order_type == OrderType.MARKET:
         raise OrderNotModifiable(
-            f"Order {order.pk} is {order.status} {order.order_type}; only open limit orders can change."
+            f"Order {order.pk} is {order.status} {order.order_type}; only open limit and stop orders can change."
         )
+    if order.oco_group is not None:
+        raise OrderNotModifiable("An order of a stop-loss / take-profit pair cannot change; cancel the pair instead.")
+    if order.order_type in (OrderType.STOP, OrderType.TRAILING_STOP) and order.triggered_at is not None:
+        raise OrderNotModifiable(f"Order {order.pk} has triggered and is filling at the market.")
     if order.time_in_force == TimeInForce.DAY and order.trading_date < market_clock().trading_date:
         # Its trading day is over; it only waits for the engine to expire it.
         raise OrderNotModifiable(f"Order {order.pk} was a DAY order for {order.trading_date}, which has ended.")
-    if quantity is None and limit_price is None:
-        raise InvalidOrder("Give a new quantity, limit_price or both.")
+    changes = (quantity, limit_price, stop_price, trail_price, trail_percent)
+    if all(value is None for value in changes):
+        raise InvalidOrder("Give a new quantity or a price this order type takes.")
     new_quantity = order.quantity if quantity is None else quantity
-    new_price = order.limit_price if limit_price is None else limit_price
     validate_quantity(new_quantity)
     if new_quantity <= order.filled_quantity:
         raise InvalidOrder(f"The quantity must stay above the {order.filled_quantity} shares already filled.")
     if order.stock.is_halted or not order.stock.is_listed:
         raise StockNotTradable()
-    validate_limit_price(order.stock, new_price)
+    terms = modify_terms(
+        order=order,
+        stock=order.stock,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        trail_price=trail_price,
+        trail_percent=trail_percent,
+    )
     ensure_market_open()
 
     balance = balance_lock(user=order.user_id)
     _release_reservation(order, balance, save=False)  # re-reserved just below: one balance write
     remaining = new_quantity - order.filled_quantity
     if order.side == OrderSide.BUY:
-        order.reserve_price = new_price
-        order.reserved_cash = krx.buy_reservation(remaining, new_price)
+        order.reserve_price = terms.reserve_price
+        order.reserved_cash = krx.buy_reservation(remaining, terms.reserve_price)
         cash_reserve(balance=balance, amount=order.reserved_cash, save=False)
     else:
         shares_reserve(user=order.user_id, stock=order.stock, quantity=remaining)
         order.reserved_quantity = remaining
     order.quantity = new_quantity
-    order.limit_price = new_price
+    order.limit_price, order.stop_price = terms.limit_price, terms.stop_price
+    order.trail_price, order.trail_percent = terms.trail_price, terms.trail_percent
     order.save(
-        update_fields=["quantity", "limit_price", "reserve_price", "reserved_cash", "reserved_quantity", "updated_at"]
+        update_fields=[
+            "quantity",
+            "limit_price",
+            "stop_price",
+            "trail_price",
+            "trail_percent",
+            "reserve_price",
+            "reserved_cash",
+            "reserved_quantity",
+            "updated_at",
+        ]
     )
     events = EventBuffer()
     events.add(balance=balance, order=order, event=OrderEventType.REPLACED)

@@ -172,20 +172,20 @@ def test_nothing_fills_while_the_market_is_closed_under_enforced_hours(user, sto
 def test_an_order_that_cannot_be_settled_stays_open_and_the_pass_goes_on(user, stock, monkeypatch, caplog):
     stuck = limit(user, stock, "buy", "69000", quantity=1)
     fine = limit(user, stock, "buy", "69000", quantity=1)
-    real_execute, real_batch = matching.order_execute, matching.fills_execute
+    real_execute, real_batch = matching.order_execute, matching.fills_for_locked_orders
 
     def execute(*, order, quantity, price):
         if order.pk == stuck.pk:
             raise InsufficientFunds()
         return real_execute(order=order, quantity=quantity, price=price)
 
-    def batch(*, fills, balances, positions):
+    def batch(*, fills, **kwargs):
         if any(request.order.pk == stuck.pk for request in fills):
             raise InsufficientFunds()  # the batch fails as a whole and is retried order by order
-        return real_batch(fills=fills, balances=balances, positions=positions)
+        return real_batch(fills=fills, **kwargs)
 
     monkeypatch.setattr(matching, "order_execute", execute)
-    monkeypatch.setattr(matching, "fills_execute", batch)
+    monkeypatch.setattr(matching, "fills_for_locked_orders", batch)
     set_price(stock, "68000")
     result = match_orders()
     assert result.failed_order_ids == [stuck.pk]

@@ -16,6 +16,7 @@ from trading.services.lease import MOVER, lease_hold, lease_holder_id, lease_rel
 from trading.services.market_day import market_day_roll
 from trading.services.matching import match_orders
 from trading.services.simulator import market_tick
+from trading.services.triggers import stops_trigger
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class Totals:
     moved: int = 0
     filled: int = 0
     expired: int = 0
+    triggered: int = 0
     failed: int = 0
     errors: int = 0
 
@@ -91,7 +93,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Market engine stopped after {totals.ticks} ticks: {totals.moved} price moves, "
-                f"{totals.filled} orders filled, {totals.expired} orders expired"
+                f"{totals.filled} orders filled, {totals.expired} orders expired, {totals.triggered} stops triggered"
                 + (f", {totals.failed} orders could not be settled" if totals.failed else "")
                 + (f", {totals.errors} ticks failed on database errors" if totals.errors else "")
                 + "."
@@ -134,30 +136,33 @@ class Command(BaseCommand):
                 # would. (Never inside a transaction: that would be a test's, or a caller's.)
                 close_old_connections()
             try:
-                moved = 0
+                moved, triggered = 0, []
                 # Roll first: the first tick of a new day must price against the new day's limits.
                 expired = self._roll().expired
                 if not options["no_simulate"] and self._holds_mover_lease(interval):
                     # --interval 0 (as fast as possible) still simulates a normal tick's worth of time.
                     simulated = interval or settings.MARKET_ENGINE_INTERVAL
                     moved = market_tick(rng=rng, interval_seconds=simulated).moved
+                # Stops see the new prices before matching does: a triggered stop-limit may cross now.
+                triggered = stops_trigger().triggered_order_ids
                 matched = match_orders()
             except DatabaseError:
                 # A database outage must not kill the engine; the next tick tries again.
                 logger.exception("run_market: tick %d failed", totals.ticks)
                 totals.errors += 1
-                moved, expired = 0, 0
+                moved, expired, triggered = 0, 0, []
                 matched = None
             filled = matched.filled if matched else 0
             totals.moved += moved
             totals.filled += filled
             totals.expired += expired
+            totals.triggered += len(triggered)
             totals.failed += len(matched.failed_order_ids) if matched else 0
             elapsed = time.monotonic() - started
             if self.verbosity >= 2:
                 self.stdout.write(
                     f"tick {totals.ticks}: {moved} stocks moved, {filled} orders filled, "
-                    f"{expired} orders expired, {elapsed * 1000:.0f} ms"
+                    f"{expired} orders expired, {len(triggered)} stops triggered, {elapsed * 1000:.0f} ms"
                 )
             if self.verbosity >= 3 and matched:
                 for fill in matched.fills:

@@ -167,6 +167,7 @@ LAYERS = [
         ),
     ),
     ("Django handlers, http, urls, utils", ("django/core/handlers/", "django/http/", "django/urls/", "django/utils/")),
+    ("Django templates", ("django/template/", "django/templatetags/", "django/forms/")),
     ("test client (not a server's cost)", ("django/test/",)),
     ("other libraries", ("site-packages/",)),
 ]

@@ -5,11 +5,15 @@
 (function () {
   "use strict";
   var button = document.querySelector("[data-portone-pay]");
-  if (!button || !window.IMP) return;
+  if (!button) return;
   var status = document.querySelector("[data-topup-status]");
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
 
   function say(text) { if (status) status.textContent = text; }
+
+  // The button is rendered disabled: it only works once PortOne's SDK has loaded.
+  if (!window.IMP) { say(status ? status.getAttribute("data-unavailable") : ""); return; }
+  button.disabled = false;
 
   button.addEventListener("click", function () {
     var d = button.dataset;

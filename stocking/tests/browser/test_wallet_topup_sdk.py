@@ -72,7 +72,9 @@ def test_a_real_store_top_up_goes_through_portones_window(page, live_server, por
     topup.get_by_label("금액(원)").fill("30000")
     with page.expect_request(SDK_URL):
         topup.get_by_role("button", name="결제 진행").click()
-    page.get_by_test_id("checkout").get_by_role("button", name="결제하기").click()
+    pay = page.get_by_test_id("checkout").get_by_role("button", name="결제하기")
+    expect(pay).to_be_enabled()  # topup.js enables it once the SDK has loaded
+    pay.click()
     expect(page.locator(".message-success")).to_contain_text("충전 완료")
     expect(page.get_by_test_id("cash")).to_have_text("₩10,030,000")
     assert Payment.objects.get(user=user).status == PaymentStatus.PAID

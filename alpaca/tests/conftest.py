@@ -16,15 +16,23 @@ from trading.models import PriceBar
 from trading.tests.factories import PriceBarFactory, StockFactory
 
 
+# Yesterday 10:00-10:29 in Seoul: a fixed block of minute bars the paging and aggregation tests ask for
+# by start and end, whatever the time of day the tests run at.
+def minute_block_start():
+    return local_now().replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
+
+
 @pytest.fixture
 def market(db):
-    """Three stocks with today's minute bars and ten daily bars before today."""
+    """Three stocks; two with ten daily bars before today, the minute block above, and five minute bars
+    that ended a minute ago (the latest bars)."""
     samsung = StockFactory(code="005930", name="삼성전자", current_price=Decimal("70000"), volume=1234)
     hynix = StockFactory(
         code="000660", name="SK하이닉스", current_price=Decimal("150000"), previous_close=Decimal("148000")
     )
     kakao = StockFactory(code="035720", name="카카오", market="KOSDAQ", current_price=Decimal("40000"))
     today = local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+    this_minute = local_now().replace(second=0, microsecond=0)
     for stock in (samsung, hynix):
         base = stock.current_price
         for day in range(1, 11):
@@ -42,12 +50,23 @@ def market(db):
             PriceBarFactory(
                 stock=stock,
                 interval=PriceBar.Interval.MINUTE,
-                start=today + timedelta(minutes=minute),
+                start=minute_block_start() + timedelta(minutes=minute),
                 open=base,
                 high=base + 100,
                 low=base - 100,
                 close=base + (minute % 3) * 100,
                 volume=10 + minute,
+            )
+        for back in range(5, 0, -1):
+            PriceBarFactory(
+                stock=stock,
+                interval=PriceBar.Interval.MINUTE,
+                start=this_minute - timedelta(minutes=back),
+                open=base,
+                high=base,
+                low=base,
+                close=base,
+                volume=505 - back,
             )
     return {"005930": samsung, "000660": hynix, "035720": kakao}
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "watchlist",
     "payments",
     "alpaca",
+    "stream",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "stocking.urls"
 WSGI_APPLICATION = "stocking.wsgi.application"
+# The live stream (`uvicorn stocking.asgi:application`, port 5101); HTTP stays on gunicorn.
+ASGI_APPLICATION = "stocking.asgi.application"
 
 TEMPLATES = [
     {
@@ -178,6 +181,20 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# --- live stream (stream/): pages open a socket only when STREAM_URL is set, else they poll.
+STREAM_URL = env.str("STREAM_URL", default="")
+# Without Redis every stream process polls the order-event outbox and the tick records this often.
+STREAM_POLL_INTERVAL = env.float("STREAM_POLL_INTERVAL", default=0.1)
+if not 0 < STREAM_POLL_INTERVAL <= 0.2:
+    raise ImproperlyConfigured("STREAM_POLL_INTERVAL must be more than 0 and at most 0.2 seconds")
+STREAM_MAX_CONNECTIONS_PER_USER = env.int("STREAM_MAX_CONNECTIONS_PER_USER", default=20)
+STREAM_MAX_CODES = env.int("STREAM_MAX_CODES", default=3000)
+# Redis carries "something new" wake-ups between web, engine and stream processes (never the events
+# themselves); while a stream process is subscribed it polls only every STREAM_REDIS_POLL_INTERVAL.
+REDIS_URL = env.str("REDIS_URL", default="")
+STREAM_WAKEUP_CHANNEL = env.str("STREAM_WAKEUP_CHANNEL", default="stocking:stream:wakeup")
+STREAM_REDIS_POLL_INTERVAL = env.float("STREAM_REDIS_POLL_INTERVAL", default=1.0)
+
 # Content security policy for every response: nothing inline, nothing from another host. The PortOne
 # SDK host is added on the wallet page alone when a real store is configured; /docs and /redoc get
 # the inline styles their vendored UIs inject (stocking/urls.py).
@@ -188,7 +205,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        "connect-src": ["'self'"] + ([STREAM_URL] if STREAM_URL else []),
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],

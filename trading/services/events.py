@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from portfolio.models import Balance
+from stocking.core.wakeup import wakeup_after_commit
 from trading.models import Execution, Order, OrderEvent, OrderEventType
 
 
@@ -65,5 +66,7 @@ class EventBuffer:
                 )
             )
         OrderEvent.objects.bulk_create(rows)
+        if rows:
+            wakeup_after_commit("orders")  # the stream polls at once instead of at its next interval
         self._pending.clear()
         return rows

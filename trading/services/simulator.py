@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from stocking.core.db import atomic_with_retry
 from stocking.core.money import rate_percent
+from stocking.core.wakeup import wakeup_after_commit
 from trading import krx
 from trading.models import MarketTick, PriceBar, Stock
 from trading.sessions import market_clock
@@ -238,7 +239,10 @@ def tick_record(*, moves: list[PriceMove], previous_closes: dict[int, Decimal], 
                 "volume": move.old_volume + move.volume,
             }
         )
-    return MarketTick.objects.create(at=at, quotes=quotes) if quotes else None
+    if not quotes:
+        return None
+    wakeup_after_commit("ticks")  # the stream sends the tick once it commits, not at its next poll
+    return MarketTick.objects.create(at=at, quotes=quotes)
 
 
 def simulatable_stocks() -> list[Stock]:

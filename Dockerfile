@@ -20,6 +20,8 @@ RUN python manage.py collectstatic --noinput --verbosity 0 \
 USER stocking
 
 EXPOSE 5100
-# The web process. The market engine and the PortOne sandbox run from the same image with another
-# command: `python manage.py run_market` and `python manage.py portone_sandbox --host 0.0.0.0`.
+# The web process. The live stream, the market engine and the PortOne sandbox run from the same
+# image with another command: `uvicorn stocking.asgi:application --host 0.0.0.0 --port 5101` (the
+# WebSocket stream; set STREAM_URL for the web process), `python manage.py run_market` and
+# `python manage.py portone_sandbox --host 0.0.0.0`.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "stocking.wsgi:application"]

@@ -26,6 +26,8 @@ from stream.sendqueue import SendQueue
 logger = logging.getLogger(__name__)
 
 AUTH_TIMEOUT = 5.0
+START_TIMEOUT = 10.0
+CLOSE_TRY_AGAIN_LATER = 1013
 TOKEN_GRACE = 60.0
 REPLAY_PAGE = 500
 MAX_ORDER_FRAMES = 2000  # waiting to be written before a client counts as too slow (4009)
@@ -39,7 +41,11 @@ session_user_id = database_sync_to_async(auth.session_user_id)
 class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.runtime = get_runtime()
-        await self.runtime.ensure_started()
+        try:
+            await self.runtime.ensure_started(wait=START_TIMEOUT)
+        except TimeoutError:
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)  # the database is not answering yet
+            return
         self.hub = self.runtime.hub
         self.user_id: int | None = None
         self.registered = False
@@ -69,6 +75,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._timer("auth", AUTH_TIMEOUT, lambda: self._reject("No auth message within 5 seconds."))
 
     async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "queue"):
+            return
         self.queue.closing = True
         if self.registered:
             self.hub.unregister(self)

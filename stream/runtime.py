@@ -26,9 +26,10 @@ class Runtime:
             return settings.STREAM_REDIS_POLL_INTERVAL
         return settings.STREAM_POLL_INTERVAL
 
-    async def ensure_started(self) -> None:
-        """Start the tailer on this loop if it is not running, and wait until it knows where the
-        outbox ends (so anything committed after a client's `subscribed` reaches it live)."""
+    async def ensure_started(self, *, wait: float | None = None) -> None:
+        """Start the tailer on this loop if it is not running and, with `wait`, wait that long for
+        it to know where the outbox ends (so anything committed after a client's `subscribed`
+        reaches it live); TimeoutError if the database does not answer by then."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             await self.stop()
@@ -41,7 +42,8 @@ class Runtime:
                     url=settings.REDIS_URL, channel=settings.STREAM_WAKEUP_CHANNEL, on_wakeup=self.tailer.wake
                 )
                 self._tasks.append(asyncio.ensure_future(self.listener.run()))
-        await asyncio.shield(self.tailer.primed)
+        if wait is not None:
+            await asyncio.wait_for(asyncio.shield(self.tailer.primed), timeout=wait)
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []

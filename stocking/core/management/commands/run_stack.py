@@ -20,10 +20,10 @@ class Service:
 
 class Command(BaseCommand):
     help = (
-        "Run the whole app for development: gunicorn on --port, the market engine (run_market) and, with "
-        "--sandbox, the local PortOne sandbox, as child processes. Ctrl-C or SIGTERM stops every one of "
-        "them cleanly (the engine finishes its tick) and exits 0; if any of them dies, the rest are "
-        "stopped and the exit status is 1."
+        "Run the whole app for development: gunicorn on --port, the live stream (uvicorn) on --stream-port, "
+        "the market engine (run_market) and, with --sandbox, the local PortOne sandbox, as child processes. "
+        "Ctrl-C or SIGTERM stops every one of them cleanly (the engine finishes its tick) and exits 0; if any "
+        "of them dies, the rest are stopped and the exit status is 1."
     )
 
     def add_arguments(self, parser):
@@ -33,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-market", action="store_true", help="Serve HTTP only; prices stay still.")
         parser.add_argument("--sandbox", action="store_true", help="Start the PortOne sandbox and point the app at it.")
         parser.add_argument("--sandbox-port", type=int, default=5110)
+        parser.add_argument("--stream-port", type=int, default=5101, help="Port of the live stream (WebSocket).")
+        parser.add_argument("--no-stream", action="store_true", help="No live stream; pages poll.")
 
     def handle(self, *args, **options):
         env = dict(os.environ)
@@ -53,6 +55,12 @@ class Command(BaseCommand):
                     self._manage("portone_sandbox", "--port", str(options["sandbox_port"]), "--webhook-url", webhook),
                 )
             )
+        if not options["no_stream"]:
+            # Pages open their socket on this URL (and the content security policy allows it).
+            env.setdefault("STREAM_URL", f"ws://127.0.0.1:{options['stream_port']}/ws/v1/stream")
+            uvicorn = [sys.executable, "-m", "uvicorn", "stocking.asgi:application", "--timeout-graceful-shutdown", "5"]
+            address = ["--host", options["bind"], "--port", str(options["stream_port"])]
+            services.append(Service("stream", [*uvicorn, *address]))
         if not options["no_market"]:
             services.append(Service("market", self._manage("run_market", "--interval", str(options["interval"]))))
         gunicorn = [
@@ -100,8 +108,8 @@ class Command(BaseCommand):
         return None
 
     def _stop_all(self, services: list[Service]) -> None:
-        # SIGTERM, then wait: gunicorn drains its workers, run_market finishes its tick, the sandbox
-        # closes its socket.
+        # SIGTERM, then wait: gunicorn drains its workers, run_market finishes its tick, uvicorn closes
+        # the sockets (clients resume with since_seq), the sandbox closes its socket.
         running = [s for s in services if s.process and s.process.poll() is None]
         for service in running:
             service.process.send_signal(signal.SIGTERM)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from portfolio.models import CAPITAL_KINDS, AccountReset, Balance, CashLedgerEntry, LedgerKind, Position
@@ -58,13 +58,23 @@ def _check_cash(report: AuditReport) -> None:
 
 
 def _check_shares(report: AuditReport) -> None:
-    reserved_by_orders: dict[tuple[int, int], int] = dict(
-        ((u, s), q)
-        for u, s, q in Order.objects.filter(side=OrderSide.SELL, status__in=OPEN_STATUSES)
+    open_sells = Order.objects.filter(side=OrderSide.SELL, status__in=OPEN_STATUSES)
+    reserved_by_orders: dict[tuple[int, int], int] = defaultdict(int)
+    for u, s, q in (
+        open_sells.filter(oco_group__isnull=True)
         .values_list("user_id", "stock_id")
         .annotate(total=Sum("reserved_quantity"))
         .values_list("user_id", "stock_id", "total")
-    )
+    ):
+        reserved_by_orders[(u, s)] += q
+    # The two orders of a stop-loss / take-profit pair share one hold of the shares: count it once.
+    for u, s, q in (
+        open_sells.filter(oco_group__isnull=False)
+        .values_list("user_id", "stock_id", "oco_group")
+        .annotate(held=Max("reserved_quantity"))
+        .values_list("user_id", "stock_id", "held")
+    ):
+        reserved_by_orders[(u, s)] += q
     net_filled: dict[tuple[int, int], int] = defaultdict(int)
     # A reset removes positions without fills: only the fills after a user's last reset count.
     reset_floor = AccountReset.objects.filter(user_id=OuterRef("user_id")).order_by("-id").values("last_execution_id")

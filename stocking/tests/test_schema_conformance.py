@@ -72,6 +72,14 @@ RULE_REFUSALS = {
         "invalid_stop_price",  # a stop on the wrong side of the current price, off the grid or the limits
         "invalid_trail",  # a trail under one tick at the current price
     },
+    "POST /api/v1/orders/oco": {
+        "insufficient_shares",
+        "invalid_tick_size",
+        "price_out_of_limit",
+        "invalid_stop_price",
+        "invalid_order",  # a take-profit not above the stop
+        "invalid_time_in_force",  # ioc and fok: a pair rests by nature
+    },
     "PATCH /api/v1/orders/{id}": {
         "insufficient_cash",
         "insufficient_shares",

@@ -381,3 +381,24 @@ class ResetSerializer(serializers.Serializer):
     cash_after = serializers.DecimalField(max_digits=18, decimal_places=2)
     orders_cancelled = serializers.IntegerField()
     positions_removed = serializers.IntegerField()
+
+
+class OcoInputSerializer(serializers.Serializer):
+    stock = serializers.RegexField(
+        r"^\d{6}$", help_text="KRX code, six digits", error_messages={"invalid": "A stock code is six digits."}
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_ORDER_QUANTITY)
+    stop_price = WholeWonField(help_text="The stop-loss: below the current price.")
+    limit_price = WholeWonField(help_text="The take-profit: above the stop price.")
+    time_in_force = serializers.ChoiceField(
+        choices=TimeInForce.choices, default=TimeInForce.DAY, help_text="day or gtc (invalid_time_in_force otherwise)."
+    )
+
+
+class OcoSerializer(serializers.Serializer):
+    oco_group = serializers.UUIDField()
+    orders = serializers.SerializerMethodField()
+
+    @extend_schema_field(OrderDetailSerializer(many=True))
+    def get_orders(self, pair) -> list:
+        return OrderDetailSerializer(pair.orders, many=True).data

@@ -12,6 +12,7 @@ from trading import selectors
 from trading.api import serializers as s
 from trading.models import Stock
 from trading.services import order_cancel, order_modify, order_place
+from trading.services.oco_orders import oco_place
 from trading.services.orders import UnknownStock, validate_limit_price
 from trading.services.reset import account_reset
 from trading.sessions import market_clock
@@ -19,7 +20,8 @@ from trading.sessions import market_clock
 KRX_RULES = (
     "`invalid` with `errors` by field, or a rule the order breaks: `invalid_order`, `invalid_tick_size` (with "
     "`tick_size`), `price_out_of_limit` (with `lower_limit`, `upper_limit`), `insufficient_cash` (with "
-    "`available_cash`), `insufficient_shares` (with `available_quantity`)."
+    "`available_cash`), `insufficient_shares` (with `available_quantity`), `invalid_order_type`, "
+    "`invalid_time_in_force`, `invalid_stop_price`, `invalid_trail`."
 )
 ORDER_CONFLICTS = (
     "`market_closed`, `stock_not_tradable` (halted, delisted or unpriced), `order_not_cancellable` or "
@@ -206,6 +208,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         summary="How many shares you can buy or sell, with estimated fee and tax",
         tags=["orders"],
     )
+    @extend_schema(
+        request=s.OcoInputSerializer,
+        responses={201: s.OcoSerializer, **ERRORS},
+        summary="A stop-loss / take-profit pair: two sells sharing one hold of the shares",
+        tags=["orders"],
+    )
+    @action(detail=False, methods=["post"])
+    def oco(self, request):
+        data = s.OcoInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        pair = oco_place(user=request.user, stock_code=fields.pop("stock"), **fields)
+        return Response(s.OcoSerializer(pair).data, status=status.HTTP_201_CREATED)
+
     @action(detail=False, methods=["get"])
     def orderable(self, request):
         query = s.OrderableQuerySerializer(data=request.query_params)

@@ -29,6 +29,7 @@ from stocking.core.db import require_transaction
 from trading import krx
 from trading.models import Execution, Order, OrderEventType, OrderSide, OrderStatus
 from trading.services.events import EventBuffer
+from trading.services.oco import oco_siblings_close, oco_siblings_lock
 
 ORDER_FILL_FIELDS = [
     "filled_quantity",
@@ -138,6 +139,7 @@ def fills_execute(
     balances: dict[int, Balance],
     positions: dict[tuple[int, int], Position],
     events: EventBuffer | None = None,
+    siblings: dict[int, list[Order]] | None = None,
 ) -> list[Execution]:
     """Settle every fill (each order at most once), settling cash, fees, tax and positions, then
     write them: new orders, executions, ledger entries, order events, balances, positions — one
@@ -161,6 +163,13 @@ def fills_execute(
         order.fills = [*order.fills, execution]
         kind = OrderEventType.FILL if order.status == OrderStatus.FILLED else OrderEventType.PARTIAL_FILL
         events.add(balance=balance, order=order, event=kind, execution=execution)
+        if order.oco_group is not None:
+            # The fill used the pair's one hold of the shares: the other order ends with it.
+            if siblings is None or order.pk not in siblings:
+                raise AssertionError(f"OCO order {order.pk} filled without its sibling locked")
+            oco_siblings_close(
+                siblings=siblings[order.pk], status=OrderStatus.CANCELLED, balance=balance, events=events, now=now
+            )
 
     existing = [request.order for request in fills if request.order.pk is not None]
     for request in fills:
@@ -185,7 +194,11 @@ def fills_execute(
 
 
 def fills_for_locked_orders(
-    *, fills: list[FillRequest], balances: dict[int, Balance] | None = None, events: EventBuffer | None = None
+    *,
+    fills: list[FillRequest],
+    balances: dict[int, Balance] | None = None,
+    events: EventBuffer | None = None,
+    siblings: dict[int, list[Order]] | None = None,
 ) -> list[Execution]:
     """Fill orders the caller has locked: lock their users' balances (unless given, already locked)
     and then their positions, each set in a fixed order, and settle every fill in one go."""
@@ -193,16 +206,20 @@ def fills_for_locked_orders(
     if balances is None:
         balances = balances_lock(user_ids={request.order.user_id for request in fills})
     positions = positions_lock(keys={(request.order.user_id, request.order.stock_id) for request in fills})
-    return fills_execute(fills=fills, balances=balances, positions=positions, events=events)
+    return fills_execute(fills=fills, balances=balances, positions=positions, events=events, siblings=siblings)
 
 
 def order_execute(*, order: Order, quantity: int, price: Decimal) -> Execution:
     """Fill `quantity` of one locked open order at `price`, taking its balance and position locks."""
     require_transaction("order_execute")
+    siblings, _ = oco_siblings_lock([order], skip_locked=False)
     balance = balance_lock(user=order.user_id)
     position = position_lock(user=order.user_id, stock=order.stock_id)
     positions = {(order.user_id, order.stock_id): position} if position else {}
     [execution] = fills_execute(
-        fills=[FillRequest(order, quantity, price)], balances={order.user_id: balance}, positions=positions
+        fills=[FillRequest(order, quantity, price)],
+        balances={order.user_id: balance},
+        positions=positions,
+        siblings=siblings,
     )
     return execution

@@ -20,6 +20,7 @@ from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
 from trading.models import LIMIT_TYPES, OPEN_STATUSES, Order, OrderSide, OrderType, Stock, TimeInForce
 from trading.services.execution import FillRequest, fills_for_locked_orders, order_execute
+from trading.services.oco import oco_siblings_lock
 from trading.services.orders import is_marketable
 from trading.sessions import market_clock
 
@@ -187,9 +188,14 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     skipped = len(order_ids) - len(crossing)
     if not crossing:
         return [], skipped
+    siblings, busy = oco_siblings_lock(crossing, skip_locked=True)
+    crossing = [order for order in crossing if order.pk not in busy]
+    skipped = len(order_ids) - len(crossing)
+    if not crossing:
+        return [], skipped
     crossing.sort(key=lambda order: (order.created_at, order.pk))  # oldest first, as they were found
     requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in crossing]
-    executions = fills_for_locked_orders(fills=requests)
+    executions = fills_for_locked_orders(fills=requests, siblings=siblings)
     return [_fill_of(order, execution) for order, execution in zip(crossing, executions, strict=True)], skipped
 
 

@@ -83,7 +83,7 @@ def trailing_stop_price(
     return krx.ceil_to_tick(mark + trail)
 
 
-def _check_stop(stock: Stock, side: str, stop_price: Decimal) -> None:
+def check_stop(stock: Stock, side: str, stop_price: Decimal) -> None:
     if not krx.is_on_tick(stop_price) or not stock_price_limits(stock).contains(stop_price):
         limits = stock_price_limits(stock)
         raise InvalidStopPrice(
@@ -134,7 +134,7 @@ def order_terms(
     if order_type in TAKES_STOP:
         if stop_price is None:
             raise InvalidStopPrice(f"A {order_type} order needs a stop_price.")
-        _check_stop(stock, side, stop_price)
+        check_stop(stock, side, stop_price)
     elif stop_price is not None:
         raise InvalidStopPrice(f"A {order_type} order takes no stop_price.")
     mark = None
@@ -195,7 +195,7 @@ def modify_terms(
         validate_limit_price(stock, new_limit)
     new_stop = order.stop_price
     if stop_price is not None:
-        _check_stop(stock, order.side, stop_price)
+        check_stop(stock, order.side, stop_price)
         new_stop = stop_price
     new_trail_price, new_trail_percent = order.trail_price, order.trail_percent
     if trail_price is not None or trail_percent is not None:

@@ -29,6 +29,7 @@ from trading.models import (
 )
 from trading.services.events import EventBuffer
 from trading.services.execution import FillRequest, fills_execute, order_execute
+from trading.services.oco import oco_siblings_close, oco_siblings_lock
 from trading.services.order_types import modify_terms, order_terms
 from trading.services.rules import (  # noqa: F401  (re-exported: the order rules' old home)
     InvalidOrder,
@@ -204,6 +205,9 @@ def order_close(
     Pass the user's locked `balance` when the caller holds it already (the reset): one instance
     per transaction keeps the event seq counter from being overwritten by a stale copy.
     """
+    # The other order of a stop-loss / take-profit pair ends with this one; their one shared hold is
+    # released once, by this order. (Its lock comes before the balance's, as every order lock does.)
+    siblings = oco_siblings_lock([order], skip_locked=False)[0].get(order.pk, [])
     balance = balance or balance_lock(user=order.user_id)
     _release_reservation(order, balance, save=False)
     order.status = status
@@ -224,6 +228,8 @@ def order_close(
     events = EventBuffer()
     kind = OrderEventType.EXPIRED if status == OrderStatus.EXPIRED else OrderEventType.CANCELLED
     events.add(balance=balance, order=order, event=kind)
+    oco_siblings_close(siblings=siblings, status=status, balance=balance, events=events)
+    order.closed_siblings = siblings
     events.flush()
     balance.save(update_fields=["reserved_cash", "event_seq", "updated_at"])
     return order

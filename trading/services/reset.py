@@ -77,10 +77,10 @@ def _reset_once(*, user: User) -> AccountReset:
         raise _OrdersChanged()
 
     cash_before = balance.cash
-    cancelled = 0
+    cancelled, closed = 0, set()
     for order in orders:
-        if order.status not in OPEN_STATUSES:
-            continue  # filled while we waited for its lock
+        if order.status not in OPEN_STATUSES or order.pk in closed:
+            continue  # filled while we waited for its lock, or closed with its OCO partner
         order.user = user
         order_close(
             order=order,
@@ -89,7 +89,8 @@ def _reset_once(*, user: User) -> AccountReset:
             reason="Account reset",
             balance=balance,
         )
-        cancelled += 1
+        closed.update(sibling.pk for sibling in order.closed_siblings)
+        cancelled += 1 + len(order.closed_siblings)
     removed = positions_clear(user=user)
 
     balance.refresh_from_db(fields=["cash", "reserved_cash", "net_capital", "event_seq"])

@@ -27,6 +27,7 @@ from stocking.core.exceptions import ApplicationError
 from trading.models import OPEN_STATUSES, STOP_TYPES, Order, OrderEventType, OrderSide, OrderType, Stock, TimeInForce
 from trading.services.events import EventBuffer
 from trading.services.execution import FillRequest, fills_for_locked_orders
+from trading.services.oco import oco_siblings_lock
 from trading.services.order_types import trailing_stop_price
 from trading.sessions import market_clock
 
@@ -103,6 +104,8 @@ def stops_trigger_batch(*, order_ids: list[int], trading_date: date, now: dateti
         order.stock = stocks[order.stock_id]
         if order.stock.is_tradable and reached(order, order.stock.current_price):
             due.append(order)
+    siblings, busy = oco_siblings_lock(due, skip_locked=True)
+    due = [order for order in due if order.pk not in busy]
     if not due:
         return [], 0
     due.sort(key=lambda order: (order.created_at, order.pk))
@@ -116,7 +119,8 @@ def stops_trigger_batch(*, order_ids: list[int], trading_date: date, now: dateti
     at_market = [order for order in due if order.order_type != OrderType.STOP_LIMIT]
     requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in at_market]
     if requests:
-        fills_for_locked_orders(fills=requests, balances=balances, events=events)  # writes their balances
+        # Writes their balances; a filled stop-loss ends its take-profit partner.
+        fills_for_locked_orders(fills=requests, balances=balances, events=events, siblings=siblings)
     else:
         events.flush()
     filled_users = {request.order.user_id for request in requests}

@@ -22,7 +22,12 @@ MONTH_STEPS = (1, 2, 3, 4, 6, 12)
 TOKEN = re.compile(r"^(\d{1,6})-(\d{1,19})$")  # symbol index - microseconds since the epoch of the last bar
 MAX_LIMIT = 10_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SYMBOLS = query("symbols", str, "Comma list of six-digit codes; unknown ones are left out.", required=True)
+SYMBOLS = query(
+    "symbols",
+    {"type": "string", "pattern": r"[^,\s]"},
+    "Comma list of six-digit codes; unknown ones are left out.",
+    required=True,
+)
 IGNORED = "Accepted, ignored: prices are KRW as traded."
 
 

@@ -177,7 +177,14 @@ class OrderByClientIdView(AlpacaView):
         "alpaca_get_order_by_client_order_id",
         "One order by its client_order_id",
         ref("AlpacaOrder"),
-        parameters=[query("client_order_id", str, "The id given at submission.", required=True)],
+        parameters=[
+            query(
+                "client_order_id",
+                {"type": "string", "minLength": 1},
+                "The id given at submission (or the order's id).",
+                required=True,
+            )
+        ],
     )
     def get(self, request):
         client_order_id = request.query_params.get("client_order_id")

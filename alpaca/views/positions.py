@@ -6,7 +6,7 @@ from django.db import transaction
 from rest_framework.response import Response
 
 from alpaca import params, selectors
-from alpaca.errors import bad_request, error_status_and_body, not_found, unprocessable
+from alpaca.errors import error_status_and_body, not_found, unprocessable
 from alpaca.representations import order_json, position_json
 from alpaca.schema import array, operation, query, ref
 from alpaca.views.base import AlpacaView
@@ -27,7 +27,7 @@ def _position(request, symbol_or_asset_id: str):
 def _close_quantity(query_params, held: int) -> int:
     qty, percentage = query_params.get("qty"), query_params.get("percentage")
     if qty and percentage:
-        raise bad_request("give qty or percentage, not both")
+        raise unprocessable("give qty or percentage, not both")
     if qty:
         quantity = params.quantity(qty)
         if quantity > held:

@@ -176,10 +176,9 @@ def fills_execute(
         if request.order.pk is None:
             request.order.save()  # placed and filled in one go: the order is inserted already settled
     if existing:
-        if len(existing) == 1:
-            existing[0].save(update_fields=ORDER_FILL_FIELDS)
-        else:
-            Order.objects.bulk_update(existing, ORDER_FILL_FIELDS)
+        # bulk_update even for one: save() would stamp a fresh updated_at (auto_now) that the
+        # order events, built from memory, would not show.
+        Order.objects.bulk_update(existing, ORDER_FILL_FIELDS)
     if connection.features.can_return_rows_from_bulk_insert:
         Execution.objects.bulk_create(executions)
     else:  # the ledger entries need the executions' ids

@@ -146,3 +146,13 @@ def test_prune_keeps_a_day_of_events_and_an_hour_of_ticks(user, stock):
     assert list(OrderEvent.objects.values_list("seq", flat=True)) == [2]
     with pytest.raises(CommandError, match="at least 24h"):
         call_command("prune_stream_events", "--keep", "2h")
+
+
+def test_an_engine_fill_event_shows_the_order_exactly_as_the_api_does_afterwards(auth_client, user, stock):
+    order = order_place(
+        user=user, stock_code="005930", side="buy", order_type="limit", quantity=1, limit_price=D("69000")
+    ).order
+    set_price(stock, "68000")
+    match_orders()
+    fill = OrderEvent.objects.get(user=user, event="fill")
+    assert fill.payload["order"] == auth_client.get(f"/api/v1/orders/{order.pk}").json()

@@ -5,13 +5,17 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.tests.factories import UserFactory
 from portfolio.models import Position
 from portfolio.tests.helpers import assert_books_balance
 from stocking.core.clock import SEOUL
+from stocking.core.exceptions import OrderNotCancellable
+from stocking.tests.threads import mysql_only, run_concurrently
 from trading.models import Order, OrderEvent
 from trading.services import order_cancel, order_place
 from trading.services.market_day import market_day_roll
 from trading.services.matching import match_orders
+from trading.services.oco_orders import oco_place
 from trading.services.reset import account_reset
 from trading.services.triggers import stops_trigger
 from trading.tests.factories import StockFactory
@@ -134,3 +138,32 @@ def test_an_order_of_a_pair_cannot_be_modified(auth_client, holder, stock):
     stop_id = pair(auth_client).json()["orders"][0]["id"]
     response = auth_client.patch(f"/api/v1/orders/{stop_id}", {"quantity": 3}, format="json")
     assert (response.status_code, response.json()["code"]) == (409, "order_not_modifiable")
+
+
+@mysql_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_a_pair_racing_its_trigger_and_two_cancels_has_one_outcome(round_):
+    stock = StockFactory(code=f"10020{round_}", current_price=D("10000"), previous_close=D("10000"))
+    user = UserFactory()
+    order_place(user=user, stock_code=stock.code, side="buy", order_type="market", quantity=10)
+    placed = oco_place(user=user, stock_code=stock.code, quantity=6, stop_price=D("9500"), limit_price=D("10500"))
+    stop, take = placed.orders
+    type(stock).objects.filter(pk=stock.pk).update(current_price=D("9400"))
+    results = run_concurrently(
+        [
+            lambda: stops_trigger(),
+            lambda: order_cancel(user=user, order_id=stop.pk),
+            lambda: order_cancel(user=user, order_id=take.pk),
+        ]
+    )
+    unexpected = [r for r in results if isinstance(r, Exception) and not isinstance(r, OrderNotCancellable)]
+    assert not unexpected, results
+    outcome = sorted(statuses(placed.oco_group))
+    assert outcome in (
+        [("limit", "cancelled", "oco", 0), ("stop", "filled", None, 0)],
+        [("limit", "cancelled", "oco", 0), ("stop", "cancelled", "user", 0)],
+        [("limit", "cancelled", "user", 0), ("stop", "cancelled", "oco", 0)],
+    ), outcome
+    assert Position.objects.get(user=user).reserved_quantity == 0
+    assert_books_balance()

@@ -59,6 +59,17 @@
     container.dispatchEvent(new CustomEvent("live:data", { bubbles: true, detail: data }));
   }
 
+  // For stream.js: the same filling from data the live stream brought.
+  S.applyLive = apply;
+  S.fillRows = function (container, list) {
+    var key = container.getAttribute("data-live-key");
+    list.forEach(function (item) {
+      container.querySelectorAll('[data-live-row="' + String(item[key]) + '"]').forEach(function (row) {
+        fill(row, item);
+      });
+    });
+  };
+
   S.getJSON = function (url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
@@ -70,7 +81,8 @@
   S.poll = function (seconds, task) {
     var delay = seconds * 1000, failures = 0;
     function tick() {
-      if (document.hidden) { setTimeout(tick, delay); return; }
+      // While the live stream keeps the page current (stream.js), polls wait.
+      if (document.hidden || S.streamLive) { setTimeout(tick, delay); return; }
       Promise.resolve().then(task).then(function () { failures = 0; }, function () { failures += 1; })
         .then(function () { setTimeout(tick, Math.min(delay * Math.pow(2, failures), 60000)); });
     }

@@ -121,7 +121,7 @@ def order_json(order: Order) -> dict:
         "qty": str(order.quantity),
         "filled_qty": str(order.filled_quantity),
         "filled_avg_price": money(order.average_fill_price),
-        "order_class": "simple",
+        "order_class": "oco" if getattr(order, "oco_group", None) else "simple",
         "order_type": order_type,
         "type": order_type,
         "side": order.side,

@@ -80,7 +80,7 @@ ORDER = _object(
         "qty": _string(),
         "filled_qty": _string(),
         "filled_avg_price": _string(nullable=True),
-        "order_class": _string(enum=["simple"]),
+        "order_class": _string(enum=["simple", "oco"], description="oco: one of a native stop-loss/take-profit pair."),
         "order_type": _string(enum=["market", "limit", "stop", "stop_limit", "trailing_stop"]),
         "type": _string(enum=["market", "limit", "stop", "stop_limit", "trailing_stop"]),
         "side": _string(enum=["buy", "sell"]),
@@ -278,22 +278,29 @@ COMPONENTS = {
     },
 }
 SYMBOL = {"type": "string", "pattern": r"^\d{6}$", "description": "Six-digit KRX code, e.g. 005930."}
+PRICE = {"type": "integer", "minimum": 1, "description": "KRW on the KRX tick grid, within ±30% of the previous close."}
+QTY = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": settings.MAX_ORDER_QUANTITY,
+    "description": 'Whole shares (1.0 and "1" are accepted too).',
+}
+TRAIL_PERCENT = {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 50, "multipleOf": 0.01}
 ORDER_REQUEST = {
     "type": "object",
-    "description": "alpaca-py's order request. Set and not supported here (422): `notional`, stop and "
-    "trailing types, `order_class` bracket/oco/oto, legs, `extended_hours: true`, time in force opg/cls.",
+    "description": "alpaca-py's order request. Each type takes the prices it takes natively (limit: limit_price; "
+    "stop: stop_price; stop_limit: both; trailing_stop: trail_price or trail_percent); the rest is a 422, as are "
+    "`notional`, order_class bracket/oco/oto, legs, `extended_hours: true` and time in force opg/cls.",
     "properties": {
         "symbol": SYMBOL,
-        "qty": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": settings.MAX_ORDER_QUANTITY,
-            "description": 'Whole shares (1.0 and "1" are accepted too).',
-        },
+        "qty": QTY,
         "side": {"type": "string", "enum": ["buy", "sell"]},
-        "type": {"type": "string", "enum": ["market", "limit"]},
+        "type": {"type": "string", "enum": ["market", "limit", "stop", "stop_limit", "trailing_stop"]},
         "time_in_force": {"type": "string", "enum": ["day", "gtc", "ioc", "fok"]},
-        "limit_price": {"type": "integer", "minimum": 1, "description": "KRW on the KRX tick grid, within ±30%."},
+        "limit_price": PRICE,
+        "stop_price": PRICE,
+        "trail_price": {"type": "integer", "minimum": 1, "description": "Won behind the best price since acceptance."},
+        "trail_percent": TRAIL_PERCENT,
         "client_order_id": {"type": "string", "minLength": 1, "maxLength": 64},
         "extended_hours": {"type": "boolean", "enum": [False]},
         "order_class": {"type": "string", "enum": ["simple", ""]},
@@ -301,18 +308,17 @@ ORDER_REQUEST = {
     },
     "required": ["symbol", "qty", "side", "type", "time_in_force"],
     "additionalProperties": False,
-    "anyOf": [
-        {"properties": {"type": {"enum": ["market"]}}, "not": {"required": ["limit_price"]}},
-        {"properties": {"type": {"enum": ["limit"]}}, "required": ["limit_price"]},
-    ],
 }
 REPLACE_REQUEST = {
     "type": "object",
-    "description": "Changes the order in place (same id). A stop_price or trail is refused (422): there are no "
-    "untriggered stops to change; so is a different time_in_force or a new client_order_id.",
+    "description": "Changes the order in place (same id): a limit's qty and limit_price, an untriggered stop's "
+    "stop_price, an untriggered trailing stop's trail (won or percent, as it was placed). A different "
+    "time_in_force or a new client_order_id is a 422.",
     "properties": {
-        "qty": ORDER_REQUEST["properties"]["qty"],
-        "limit_price": ORDER_REQUEST["properties"]["limit_price"],
+        "qty": QTY,
+        "limit_price": PRICE,
+        "stop_price": PRICE,
+        "trail": {"type": "number", "exclusiveMinimum": True, "minimum": 0},
         "time_in_force": ORDER_REQUEST["properties"]["time_in_force"],
         "client_order_id": ORDER_REQUEST["properties"]["client_order_id"],
     },

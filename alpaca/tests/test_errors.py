@@ -123,7 +123,8 @@ def test_order_requests_the_facade_refuses(client, market, unchanged):
         market_order(qty=1, symbol="999999"),  # no such stock
         market_order(qty=1, symbol="AAPL"),
         market_order(qty=10**12),
-        StopOrderRequest(symbol="005930", qty=1, side=OrderSide.SELL, time_in_force="day", stop_price=60000),
+        StopOrderRequest(symbol="005930", qty=1, side=OrderSide.BUY, time_in_force="day", stop_price=60000),  # below
+        StopOrderRequest(symbol="005930", qty=1, side=OrderSide.BUY, time_in_force="ioc", stop_price=80000),
         LimitOrderRequest(symbol="005930", qty=1, side=OrderSide.BUY, time_in_force="day", limit_price=70050),
         LimitOrderRequest(symbol="005930", qty=1, side=OrderSide.BUY, time_in_force="day", limit_price=100000),
         LimitOrderRequest(symbol="005930", qty=1, side=OrderSide.BUY, time_in_force="day", limit_price=40000),

@@ -10,7 +10,15 @@ import pytest
 from alpaca.common.enums import Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.enums import OrderSide, OrderStatus, OrderType, QueryOrderStatus, TimeInForce
-from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, MarketOrderRequest, ReplaceOrderRequest
+from alpaca.trading.requests import (
+    GetOrdersRequest,
+    LimitOrderRequest,
+    MarketOrderRequest,
+    ReplaceOrderRequest,
+    StopLimitOrderRequest,
+    StopOrderRequest,
+    TrailingStopOrderRequest,
+)
 from trading.models import Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -172,3 +180,52 @@ def test_another_users_orders_are_not_found(client, other_client, market, books)
         assert (error.value.status_code, error.value.code) == (404, 40410000)
     assert other_client.cancel_orders() == []
     assert client.get_order_by_id(order.id).status == OrderStatus.NEW
+
+
+def test_stop_stop_limit_and_trailing_stop_orders(client, market, books):
+    client.submit_order(market_order(qty=10))
+    stop = client.submit_order(
+        StopOrderRequest(symbol="005930", qty=2, side=OrderSide.SELL, time_in_force="gtc", stop_price=65000)
+    )
+    assert (stop.type, stop.status, stop.stop_price, stop.limit_price) == (
+        OrderType.STOP,
+        OrderStatus.NEW,
+        "65000",
+        None,
+    )
+    stop_limit = client.submit_order(
+        StopLimitOrderRequest(
+            symbol="005930", qty=2, side=OrderSide.SELL, time_in_force="day", stop_price=66000, limit_price=65500
+        )
+    )
+    assert (stop_limit.type, stop_limit.stop_price, stop_limit.limit_price) == (OrderType.STOP_LIMIT, "66000", "65500")
+    trailing = client.submit_order(
+        TrailingStopOrderRequest(symbol="005930", qty=2, side=OrderSide.SELL, time_in_force="day", trail_percent=5)
+    )
+    assert trailing.type == OrderType.TRAILING_STOP and trailing.trail_percent == "5"
+    assert trailing.hwm == "70000" and trailing.stop_price == "66500"  # 5% under the mark, on the grid
+    by_won = client.submit_order(
+        TrailingStopOrderRequest(symbol="005930", qty=1, side=OrderSide.SELL, time_in_force="gtc", trail_price=3000)
+    )
+    assert (by_won.trail_price, by_won.stop_price) == ("3000", "67000")
+
+    moved = client.replace_order_by_id(stop.id, ReplaceOrderRequest(stop_price=64000))
+    assert (moved.id, moved.stop_price) == (stop.id, "64000")
+    trailed = client.replace_order_by_id(trailing.id, ReplaceOrderRequest(trail=10))
+    assert (trailed.trail_percent, trailed.stop_price) == ("10", "63000")
+    trailed = client.replace_order_by_id(by_won.id, ReplaceOrderRequest(trail=2000))
+    assert (trailed.trail_price, trailed.stop_price) == ("2000", "68000")
+    for order_id, request in (
+        (stop.id, ReplaceOrderRequest(stop_price=71000)),  # a sell stop above the price would trigger at once
+        (stop.id, ReplaceOrderRequest(trail=1000)),
+        (trailing.id, ReplaceOrderRequest(stop_price=60000)),
+    ):
+        with pytest.raises(APIError) as error:
+            client.replace_order_by_id(order_id, request)
+        assert (error.value.status_code, error.value.code) == (422, 42210000), request
+    assert {order.type for order in client.get_orders()} == {
+        OrderType.STOP,
+        OrderType.STOP_LIMIT,
+        OrderType.TRAILING_STOP,
+    }
+    assert len(client.cancel_orders()) == 4

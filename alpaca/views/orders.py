@@ -1,9 +1,10 @@
 """Orders: Alpaca's order requests translated onto order_place / order_modify / order_cancel.
 
-The services hold every KRX rule (tick grid, ±30%, quantity bounds, cash and shares, hours); this
-module only refuses what Alpaca's protocol has and StocKing has not (notional, fractions, bracket
-classes, stop types until the native API has them) and what differs by surface: a repeated
-client_order_id is idempotent natively and a 422 here.
+The services hold every rule (the KRX tick grid and ±30%, quantity bounds, cash and shares, hours,
+which fields each order type takes); this module only refuses what Alpaca's protocol has and StocKing
+has not (notional, fractions, bracket/oto classes, extended hours, opg/cls) and what differs by
+surface: a repeated client_order_id is idempotent natively and a 422 here. Alpaca's five order types
+are native ones; the Korean types (best_limit, ...) are not offered here and show as `limit`.
 """
 
 import uuid
@@ -19,10 +20,10 @@ from alpaca.views.base import AlpacaView
 from trading.models import OrderSide, OrderType, TimeInForce
 from trading.services import order_cancel, order_modify, order_place
 
-TYPES = {OrderType.MARKET, OrderType.LIMIT}
-UNSUPPORTED_TYPES = {"stop", "stop_limit", "trailing_stop"}
+TYPES = {OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP}
 TIMES_IN_FORCE = set(TimeInForce.values)
 CLIENT_ORDER_ID_MAX = 64
+TRAIL_PERCENT_PLACES = 2  # the column's
 
 
 def _choice(data: dict, name: str, allowed: set[str], what: str) -> str:
@@ -42,6 +43,20 @@ def _client_order_id(value) -> str | None:
     return value
 
 
+def _optional_price(data: dict, name: str):
+    value = data.get(name)
+    return None if value is None else params.price(value, name)
+
+
+def _trail_percent(value):
+    if value is None:
+        return None
+    percent = params.price(value, "trail_percent")
+    if -percent.as_tuple().exponent > TRAIL_PERCENT_PLACES:
+        raise unprocessable(f"trail_percent has at most {TRAIL_PERCENT_PLACES} decimals")
+    return percent
+
+
 def order_request(data: dict) -> dict:
     """The keyword arguments of order_place for an Alpaca order body; 422 for what cannot be one."""
     if data.get("notional") not in (None, ""):
@@ -52,25 +67,14 @@ def order_request(data: dict) -> dict:
         raise unprocessable("bracket, oco and oto orders are not supported")
     if data.get("extended_hours") not in (None, False):
         raise unprocessable("extended hours are not supported")
-    order_type = data.get("type")
-    if isinstance(order_type, str) and order_type.lower() in UNSUPPORTED_TYPES:
-        raise unprocessable(f"order type {order_type.lower()} is not supported")
     order_type = _choice(data, "type", TYPES, "order type")
     time_in_force = _choice(data, "time_in_force", TIMES_IN_FORCE, "time_in_force")
     side = _choice(data, "side", {OrderSide.BUY, OrderSide.SELL}, "side")
-    for name in ("stop_price", "trail_price", "trail_percent"):
-        if data.get(name) is not None:
-            raise unprocessable(f"{name} is only for stop orders, which are not supported")
     intent = data.get("position_intent")
     if intent not in (None, "", "buy_to_open" if side == OrderSide.BUY else "sell_to_close"):
         raise unprocessable(f"position_intent {intent!r} is not supported (no short selling)")
     if data.get("qty") is None:
         raise unprocessable("qty is required")
-    limit_price = data.get("limit_price")
-    if order_type == OrderType.LIMIT and limit_price is None:
-        raise unprocessable("limit_price is required for limit orders")
-    if order_type == OrderType.MARKET and limit_price is not None:
-        raise unprocessable("limit_price is not allowed for market orders")
     code = params.symbol(data.get("symbol"))
     if not params.is_symbol(code):
         raise unprocessable(f'asset "{code}" not found')
@@ -79,7 +83,10 @@ def order_request(data: dict) -> dict:
         "side": side,
         "order_type": order_type,
         "quantity": params.quantity(data["qty"]),
-        "limit_price": params.price(limit_price, "limit_price") if limit_price is not None else None,
+        "limit_price": _optional_price(data, "limit_price"),
+        "stop_price": _optional_price(data, "stop_price"),
+        "trail_price": _optional_price(data, "trail_price"),
+        "trail_percent": _trail_percent(data.get("trail_percent")),
         "time_in_force": time_in_force,
         "client_order_id": _client_order_id(data.get("client_order_id")),
     }
@@ -223,8 +230,6 @@ class OrderDetailView(AlpacaView):
         order = selectors.order_get(user=request.user, public_id=order_id)
         if order is None:
             raise not_found("order not found")
-        if data.get("stop_price") is not None or data.get("trail") is not None:
-            raise unprocessable("stop_price and trail apply to stop orders only")
         time_in_force = data.get("time_in_force")
         if time_in_force is not None and time_in_force != order.time_in_force:
             raise unprocessable("time_in_force cannot change; cancel and place a new order")
@@ -233,10 +238,19 @@ class OrderDetailView(AlpacaView):
             if selectors.order_by_client_order_id(user=request.user, client_order_id=client_order_id):
                 raise duplicate_client_order_id()
             raise unprocessable("client_order_id cannot change here; it stays the one given at submission")
+        # `trail` is the trail_price or the trail_percent, whichever the order uses.
+        trail_name = "trail_percent" if order.trail_percent is not None else "trail_price"
+        trail = _trail_percent(data.get("trail")) if trail_name == "trail_percent" else _optional_price(data, "trail")
         quantity = params.quantity(data["qty"]) if data.get("qty") is not None else None
-        limit_price = params.price(data["limit_price"], "limit_price") if data.get("limit_price") is not None else None
         request.alpaca_order = {"symbol": order.stock.code, "qty": quantity or order.quantity}
-        modified = order_modify(user=request.user, order_id=order.pk, quantity=quantity, limit_price=limit_price)
+        modified = order_modify(
+            user=request.user,
+            order_id=order.pk,
+            quantity=quantity,
+            limit_price=_optional_price(data, "limit_price"),
+            stop_price=_optional_price(data, "stop_price"),
+            **{trail_name: trail},
+        )
         return Response(order_json(modified))
 
     @operation("alpaca_cancel_order", "Cancel an open order", None, status=204, errors=(422,))

@@ -1,6 +1,6 @@
 """Benchmark: market orders/s against /auth/me/s and /healthz/s, one gunicorn, one run, as ratios.
 
-    .venv/bin/python bench/bench_orders.py [--users 16] [--workers 4] [--duration 10] [--rounds 2] [--redis]
+    .venv/bin/python bench/bench_orders.py [--users 16] [--workers 4] [--duration 6] [--rounds 4] [--redis]
 
 Starts a private MariaDB (mariadb-install-db + mariadbd on a free port, data in a temp dir; the
 shared server on 3306 is never used), migrates it, seeds one stock and one account per user (the
@@ -136,8 +136,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=16, help="accounts the spread phases cycle through")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn -w")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per phase per round")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=6, help="seconds per phase per round")
+    parser.add_argument("--rounds", type=int, default=4, help="more, shorter rounds average out others' bursts")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of each phase before measuring")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--connections", type=int, default=16, help="wrk -c (in total, over its threads)")
@@ -429,15 +429,22 @@ def main() -> int:
 
         rate = {phase: totals[phase].rate for phase in PHASES}
         cost = {phase: totals[phase].server_ms_per_request() for phase in PHASES}
-        print("\nratio                    req/s ratio   goal   verdict   server-CPU ratio (cost of the 2nd / 1st)")
+        print(
+            "\nratio                    req/s ratio  per round   goal   verdict    server-CPU ratio"
+            " (the 1st's CPU per request / the 2nd's)"
+        )
         for label, top, bottom, goal in (
             (f"orders ({args.users} users) / me", "orders16", "me", 0.5),
             ("orders (1 user) / me", "orders1", "me", 0.4),
             ("me / healthz", "me", "healthz", 0.7),
         ):
             ratio = rate[top] / rate[bottom]
+            rounds = [t.rate / b.rate for t, b in zip(totals[top].samples, totals[bottom].samples, strict=True)]
+            spread = f"{min(rounds):.2f}-{max(rounds):.2f}"
             verdict = "met" if ratio >= goal else f"{ratio / goal:.0%} of it"
-            print(f"{label:<24} {ratio:>11.2f} {goal:>6.1f}   {verdict:<9} {cost[bottom] / cost[top]:>8.2f}")
+            print(
+                f"{label:<24} {ratio:>11.2f} {spread:>10} {goal:>6.1f}   {verdict:<9} {cost[bottom] / cost[top]:>8.2f}"
+            )
         print(
             f"orders/s: {rate['orders16']:.1f} ({args.users} users), {rate['orders1']:.1f} (1 user);"
             f" /me/s: {rate['me']:.1f}; /healthz/s: {rate['healthz']:.1f}"

@@ -8,7 +8,8 @@ only needs `pip install alpaca-py` (requirements-alpaca.txt) and a key:
 
 Every --interval seconds, for each symbol: the closes of the last --slow daily bars with the latest
 trade price as today's close; the fast and slow simple moving averages of them; while the fast one is
-above the slow one, hold --qty shares (buy if flat), while it is below, hold none (close the position).
+above the slow one, hold --qty shares (buy if flat), while it is below, hold none (sell what is not
+already promised to open sell orders).
 Each decision and each order is logged. Ctrl-C stops it; --duration stops it after that many seconds.
 """
 
@@ -77,8 +78,12 @@ class Bot:
             closes[symbol] = series
         return closes
 
-    def held(self) -> dict[str, int]:
-        return {p.symbol: int(float(p.qty)) for p in self.trading.get_all_positions()}
+    def held(self) -> dict[str, tuple[int, int]]:
+        """Shares held and, of those, not already promised to open sell orders, by symbol."""
+        return {
+            p.symbol: (int(float(p.qty)), int(float(p.qty_available or p.qty)))
+            for p in self.trading.get_all_positions()
+        }
 
     def step(self) -> None:
         held = self.held()
@@ -88,7 +93,7 @@ class Bot:
                 continue
             fast, slow = sma(series, self.args.fast), sma(series, self.args.slow)
             trend = "up" if fast > slow else "down"
-            quantity = held.get(symbol, 0)
+            quantity, available = held.get(symbol, (0, 0))
             log.info(
                 "%s: price %.0f, SMA%d %.1f, SMA%d %.1f: trend %s, holding %d",
                 symbol,
@@ -102,8 +107,8 @@ class Bot:
             )
             if trend == "up" and quantity == 0:
                 self.order(symbol, OrderSide.BUY, self.args.qty)
-            elif trend == "down" and quantity > 0:
-                self.order(symbol, OrderSide.SELL, quantity)
+            elif trend == "down" and available > 0:
+                self.order(symbol, OrderSide.SELL, available)
 
     def order(self, symbol: str, side: OrderSide, qty: int) -> None:
         request = MarketOrderRequest(symbol=symbol, qty=qty, side=side, time_in_force=TimeInForce.DAY)
@@ -150,7 +155,7 @@ def main() -> int:
             time.sleep(args.interval if deadline is None else max(0, min(args.interval, deadline - time.monotonic())))
     except KeyboardInterrupt:
         pass
-    log.info("stopped; positions: %s", bot.held() or "none")
+    log.info("stopped; positions (held, available): %s", bot.held() or "none")
     return 0
 
 

@@ -85,7 +85,10 @@ RULE_REFUSALS = {
         "insufficient_shares",
         "invalid_tick_size",
         "price_out_of_limit",
-        "invalid_order",  # a quantity below what has already filled
+        "invalid_order",  # a quantity below what has already filled, or a price its type does not take
+        "invalid_stop_price",  # a stop price for an order that is not a waiting stop, or a wrong one
+        "invalid_trail",  # a trail for an order that is not a waiting trailing stop, or under a tick
+        "order_not_modifiable",  # a market order resting through a VI, a triggered stop, an OCO member
     },
     "GET /api/v1/orders/orderable": {"invalid_tick_size", "price_out_of_limit"},
     "POST /api/v1/watchlists": {"duplicate_watchlist_name"},

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from stocking.core.admin import ReadOnlyAdminMixin
 from stocking.core.exceptions import ApplicationError
 from trading.models import OPEN_STATUSES, Execution, Order, PriceBar, Stock
+from trading.services.indices import index_divisors_kept
 from trading.services.orders import order_cancel
 
 
@@ -56,6 +57,7 @@ class StockAdmin(admin.ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("code", "name", "market", "sector", "is_listed", "is_halted", "volatility")}),
+        ("Shares", {"fields": ("listed_shares", "float_ratio")}),
         ("Quote", {"fields": readonly_fields}),
     )
     actions = ("halt_trading", "resume_trading")
@@ -63,6 +65,11 @@ class StockAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Stock | None = None):
         # The code is the key orders, URLs and imports refer to; it is set once.
         return (*self.readonly_fields, "code") if obj else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Stock, form, change: bool) -> None:
+        # A listing, delisting or new share count re-weights the index; the divisor absorbs it.
+        with index_divisors_kept():
+            super().save_model(request, obj, form, change)
 
     @admin.display(description="change")
     def change(self, obj: Stock) -> str:

@@ -4,7 +4,8 @@ By default a file is all or nothing: if any row is bad nothing is written and ev
 reported with its line number, so a half-imported file never has to be cleaned up by hand. With
 `skip_invalid=True` the good rows are imported and the bad ones reported.
 
-stocks: code,name,market,sector,price[,previous_close,volatility]
+stocks: code,name,market,sector,price[,previous_close,volatility,listed_shares,float_ratio]
+  (sector: a KRX industry group or a theme that maps onto one, see trading.sectors; blank allowed)
 prices: code,date_or_datetime,interval,open,high,low,close,volume
 """
 
@@ -20,12 +21,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from stocking.core.clock import SEOUL
+from stocking.core.money import CENT
 from trading import krx
 from trading.models import Market, PriceBar, Stock
+from trading.sectors import sector_for
+from trading.services.indices import index_divisors_kept
 from trading.services.market_day import daily_bar_start
 
 STOCK_COLUMNS = ("code", "name", "market", "sector", "price")
-STOCK_OPTIONAL_COLUMNS = ("previous_close", "volatility")
+STOCK_OPTIONAL_COLUMNS = ("previous_close", "volatility", "listed_shares", "float_ratio")
 PRICE_COLUMNS = ("code", "date_or_datetime", "interval", "open", "high", "low", "close", "volume")
 
 
@@ -89,10 +93,11 @@ def _parse_stock(row: dict[str, str], *, previous_closes: dict[str, Decimal | No
     market = row["market"].upper()
     if market not in Market.values:
         raise RowInvalid(f"market {row['market']!r} is not one of {', '.join(Market.values)}")
-    if len(row["sector"]) > 60:
-        raise RowInvalid("sector is longer than 60 characters")
+    sector = sector_for(row["sector"])
+    if sector is None:
+        raise RowInvalid(f"sector {row['sector']!r} is not a KRX industry group (e.g. 전기전자) or a known theme")
     price = _on_grid(_won(row["price"], "price"), "price")
-    values: dict[str, Any] = {"name": name, "market": market, "sector": row["sector"], "current_price": price}
+    values: dict[str, Any] = {"name": name, "market": market, "sector": sector, "current_price": price}
     if row.get("previous_close"):
         previous_close = _on_grid(_won(row["previous_close"], "previous_close"), "previous_close")
         values["previous_close"] = previous_close
@@ -116,6 +121,19 @@ def _parse_stock(row: dict[str, str], *, previous_closes: dict[str, Decimal | No
         if volatility != volatility.quantize(Decimal("0.0001")):
             raise RowInvalid("volatility has more than 4 decimal places")
         values["volatility"] = volatility
+    if row.get("listed_shares"):
+        shares = row["listed_shares"].replace(",", "")
+        if not (shares.isascii() and shares.isdigit()) or len(shares) > 15:
+            raise RowInvalid(f"listed_shares {row['listed_shares']!r} is not a whole number of shares")
+        values["listed_shares"] = int(shares)
+    if row.get("float_ratio"):
+        try:
+            ratio = Decimal(row["float_ratio"])
+        except InvalidOperation:
+            raise RowInvalid(f"float_ratio {row['float_ratio']!r} is not a number")
+        if not ratio.is_finite() or not Decimal("0") <= ratio <= Decimal("100") or ratio != ratio.quantize(CENT):
+            raise RowInvalid("float_ratio must be a percentage from 0 to 100 with at most 2 decimal places")
+        values["float_ratio"] = ratio
     return values
 
 
@@ -204,8 +222,10 @@ def _validate(
 
 
 def stocks_import(*, lines: Iterable[str], dry_run: bool = False, skip_invalid: bool = False) -> ImportReport:
-    """Create or update stocks by code (name, market, sector, price and, when given, previous close
-    and volatility). A new stock without previous_close starts with its price as the previous close."""
+    """Create or update stocks by code (name, market, sector, price and, when given, previous close,
+    volatility, listed shares and float ratio). A new stock without previous_close starts with its
+    price as the previous close. New listings and changed share counts move no index (the divisors
+    absorb them); the new prices do."""
     report = ImportReport(dry_run=dry_run)
 
     def key(row: dict[str, str], values: dict[str, Any]) -> tuple:
@@ -225,7 +245,7 @@ def stocks_import(*, lines: Iterable[str], dry_run: bool = False, skip_invalid: 
     # Existing rows in primary-key order, the order the simulator locks them in: a running engine
     # then waits for the import (or the import for it) instead of deadlocking.
     updates = sorted((stock.pk, code) for code, stock in existing.items())
-    with transaction.atomic():
+    with index_divisors_kept():
         for _, code in updates:
             stock, values = existing[code], parsed[(code,)]
             # Keep the day's range consistent with a price set from outside the simulator.

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from stocking.core.models import TimeStampedModel
+from trading.sectors import Sector
 
 
 def PriceField(**kwargs) -> models.DecimalField:  # noqa: N802 - reads like a field class
@@ -37,13 +38,24 @@ class Stock(models.Model):
     code = models.CharField(max_length=6, unique=True, validators=[RegexValidator(r"^\d{6}$", "Six digits.")])
     name = models.CharField(max_length=100, db_index=True)
     market = models.CharField(max_length=6, choices=Market.choices, db_index=True)
-    sector = models.CharField(max_length=60, blank=True)
+    sector = models.CharField(max_length=60, blank=True, choices=Sector.choices, help_text="KRX industry group.")
     current_price = PriceField(null=True, blank=True)
     previous_close = PriceField(null=True, blank=True)
     day_open = PriceField(null=True, blank=True)
     day_high = PriceField(null=True, blank=True)
     day_low = PriceField(null=True, blank=True)
     volume = models.BigIntegerField(default=0)
+    trading_value = models.DecimalField(
+        max_digits=20, decimal_places=0, default=Decimal("0"), help_text="Won traded today (price × shares per trade)."
+    )
+    listed_shares = models.PositiveBigIntegerField(default=0, help_text="Shares listed; × price = market cap.")
+    float_ratio = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Percent of the shares that trade freely."
+    )
+    # The 52 weeks before trading_date, from the daily bars (the day roll keeps them); a quote's
+    # 52-week range adds today's, and today's high above high_52w is a new 52-week high.
+    high_52w = PriceField(null=True, blank=True, help_text="Highest daily high of the 52 weeks before today.")
+    low_52w = PriceField(null=True, blank=True, help_text="Lowest daily low of the 52 weeks before today.")
     trading_date = models.DateField(null=True, blank=True, help_text="The day the day_* fields describe.")
     volatility = models.DecimalField(
         max_digits=6, decimal_places=4, default=Decimal("0.0200"), help_text="Daily σ of log returns (simulator)."
@@ -61,6 +73,10 @@ class Stock(models.Model):
                 condition=Q(current_price__gt=0) | Q(current_price__isnull=True), name="stock_price_positive"
             ),
             models.CheckConstraint(condition=Q(volume__gte=0), name="stock_volume_non_negative"),
+            models.CheckConstraint(
+                condition=Q(float_ratio__isnull=True) | Q(float_ratio__gte=0, float_ratio__lte=100),
+                name="stock_float_ratio_percent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,6 +85,17 @@ class Stock(models.Model):
     @property
     def is_tradable(self) -> bool:
         return self.is_listed and not self.is_halted and self.current_price is not None
+
+    @property
+    def market_cap(self) -> Decimal | None:
+        return None if self.current_price is None else self.current_price * self.listed_shares
+
+    @property
+    def range_52w(self) -> tuple[Decimal | None, Decimal | None]:
+        """The 52-week low and high as a quote shows them: the stored ones with today's range."""
+        lows = [v for v in (self.low_52w, self.day_low, self.current_price) if v is not None]
+        highs = [v for v in (self.high_52w, self.day_high, self.current_price) if v is not None]
+        return (min(lows) if lows else None, max(highs) if highs else None)
 
 
 class PriceBar(models.Model):
@@ -312,3 +339,77 @@ class EngineLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class MarketIndex(models.Model):
+    """KOSPI and KOSDAQ over the simulated universe: Σ price × listed shares of the market's listed
+    stocks ÷ divisor. Listings, delistings and share changes rescale the divisor (trading.services.
+    indices) so they never move the value; only prices do. The price mover writes value and day
+    range every tick; the day roll moves the value into previous_close."""
+
+    class Code(models.TextChoices):
+        KOSPI = "KOSPI", "KOSPI"
+        KOSDAQ = "KOSDAQ", "KOSDAQ"
+
+    code = models.CharField(max_length=6, unique=True, choices=Code.choices)
+    name = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    previous_close = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    day_open = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    day_high = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    day_low = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    trading_date = models.DateField(null=True, blank=True)
+    divisor = models.DecimalField(
+        max_digits=30, decimal_places=6, null=True, blank=True, help_text="Won of market cap per index point."
+    )
+    base_value = models.DecimalField(max_digits=12, decimal_places=2, help_text="The level the divisor started at.")
+    # What the divisor was last fitted to: a tick whose stocks add up differently knows the universe
+    # changed under it and re-reads it instead of jumping.
+    constituents = models.PositiveIntegerField(default=0)
+    constituent_shares = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(divisor__isnull=True) | Q(divisor__gt=0), name="index_divisor_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.value}"
+
+
+class IndexBar(models.Model):
+    index = models.ForeignKey(MarketIndex, on_delete=models.CASCADE, related_name="bars")
+    interval = models.CharField(max_length=2, choices=PriceBar.Interval.choices)
+    start = models.DateTimeField()
+    open = models.DecimalField(max_digits=12, decimal_places=2)
+    high = models.DecimalField(max_digits=12, decimal_places=2)
+    low = models.DecimalField(max_digits=12, decimal_places=2)
+    close = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["index", "interval", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["index", "interval", "start"], name="indexbar_unique_start"),
+            models.CheckConstraint(condition=Q(low__lte=F("high")), name="indexbar_low_le_high"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index_id} {self.interval} {self.start:%Y-%m-%d %H:%M}"
+
+
+class MarketOverview(models.Model):
+    """The market at one tick, as GET /api/v1/market/overview answers it: written once per tick by
+    the price mover (one INSERT), read by the API, the pages and the stream, never recomputed."""
+
+    at = models.DateTimeField(db_index=True)
+    body = models.JSONField(help_text="Every market: {at, indices, breadth, rankings, sectors, new_highs, new_lows}.")
+    body_kospi = models.JSONField(help_text="The same for KOSPI stocks only.")
+    body_kosdaq = models.JSONField(help_text="The same for KOSDAQ stocks only.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"overview {self.pk} at {self.at:%H:%M:%S}"

@@ -9,8 +9,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from accounts.models import User
 from portfolio.models import Balance, Position
 from trading import krx
-from trading.models import Execution, Order, OrderSide, PriceBar, Stock
+from trading.models import Execution, IndexBar, Market, MarketIndex, MarketOverview, Order, OrderSide, PriceBar, Stock
+from trading.services.indices import index_quote
 from trading.services.orders import stock_price_limits
+from trading.services.overview import RANKINGS
 
 
 def stock_list(*, search: str = "", market: str = "", sector: str = "") -> QuerySet[Stock]:
@@ -105,3 +107,31 @@ def orderable(*, user: User, stock: Stock, side: str, price: Decimal | None) -> 
         commission_rate=settings.COMMISSION_RATE,
         sell_tax_rate=settings.SELL_TAX_RATES.get(stock.market, Decimal("0")),
     )
+
+
+OVERVIEW_COLUMNS = {None: "body", Market.KOSPI: "body_kospi", Market.KOSDAQ: "body_kosdaq"}
+
+
+def market_overview(*, market: str | None = None) -> dict:
+    """The newest overview record's body for `market` (None: every market), as stored. Before any
+    record exists, an empty body with the indices as they stand. One query, two without a record."""
+    body = MarketOverview.objects.order_by("-pk").values_list(OVERVIEW_COLUMNS[market], flat=True).first()
+    if body is not None:
+        return body
+    return {
+        "at": None,
+        "market": market,
+        "indices": [index_quote(index) for index in MarketIndex.objects.order_by("pk")],
+        "breadth": dict.fromkeys(("advancers", "decliners", "unchanged", "upper_limit", "lower_limit"), 0),
+        "rankings": {name: [] for name in RANKINGS},
+        "sectors": [],
+        "new_highs": [],
+        "new_lows": [],
+    }
+
+
+def index_candle_list(*, index: MarketIndex, interval: str, limit: int) -> list[IndexBar]:
+    """The newest `limit` bars of an index, oldest first."""
+    bars = list(IndexBar.objects.filter(index=index, interval=interval).order_by("-start")[:limit])
+    bars.reverse()
+    return bars

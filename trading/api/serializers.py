@@ -74,6 +74,9 @@ class QuoteSerializer(StockSerializer):
     tick_size = serializers.SerializerMethodField()
     upper_limit = serializers.SerializerMethodField()
     lower_limit = serializers.SerializerMethodField()
+    market_cap = serializers.SerializerMethodField(help_text="Price × listed shares, won.")
+    high_52w = serializers.SerializerMethodField(help_text="The 52 weeks' highest price, today included.")
+    low_52w = serializers.SerializerMethodField(help_text="The 52 weeks' lowest price, today included.")
 
     class Meta(StockSerializer.Meta):
         fields = StockSerializer.Meta.fields + (
@@ -85,8 +88,26 @@ class QuoteSerializer(StockSerializer):
             "tick_size",
             "upper_limit",
             "lower_limit",
+            "trading_value",
+            "listed_shares",
+            "float_ratio",
+            "market_cap",
+            "high_52w",
+            "low_52w",
         )
         read_only_fields = fields
+
+    def get_market_cap(self, stock: Stock) -> str | None:
+        cap = stock.market_cap
+        return None if cap is None else str(cap)
+
+    def get_high_52w(self, stock: Stock) -> str | None:
+        high = stock.range_52w[1]
+        return None if high is None else str(high)
+
+    def get_low_52w(self, stock: Stock) -> str | None:
+        low = stock.range_52w[0]
+        return None if low is None else str(low)
 
     def _limits(self, stock: Stock) -> krx.PriceLimits | None:
         base = stock.previous_close or stock.current_price

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from trading.api import views
+from trading.api import overview_views, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("stocks", views.StockViewSet, basename="stock")
@@ -10,6 +10,11 @@ router.register("executions", views.ExecutionViewSet, basename="execution")
 
 urlpatterns = [
     path("market/clock", views.MarketClockView.as_view(), name="market-clock"),
+    path("market/overview", overview_views.MarketOverviewView.as_view(), name="market-overview"),
+    path("market/rankings", overview_views.MarketRankingsView.as_view(), name="market-rankings"),
+    path("indices", overview_views.IndexListView.as_view(), name="index-list"),
+    path("indices/<str:code>", overview_views.IndexDetailView.as_view(), name="index-detail"),
+    path("indices/<str:code>/candles", overview_views.IndexCandlesView.as_view(), name="index-candles"),
     path("account/reset", views.AccountResetView.as_view(), name="account-reset"),
     *router.urls,
 ]

@@ -21,6 +21,7 @@ from stocking.core.exceptions import ApplicationError
 from trading.models import OPEN_STATUSES, CancelReason, Order, OrderStatus, OrderType, PriceBar, Stock, TimeInForce
 from trading.services.execution import FillRequest, fills_for_locked_orders
 from trading.services.orders import order_close
+from trading.services.overview import market_overview_roll
 from trading.sessions import market_clock
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def stock_roll(*, stock_id: int, trading_date: date) -> bool:
             start=daily_bar_start(finished_day),
             defaults=_finished_day_bar(stock),
         )
-        changes.update(previous_close=price, day_open=price, day_high=price, day_low=price, volume=0)
+        changes.update(previous_close=price, day_open=price, day_high=price, day_low=price, volume=0, trading_value=0)
     # Compare-and-swap as well as the lock: on SQLite the lock is a no-op and the row count is the proof.
     return Stock.objects.filter(pk=stock_id, trading_date=finished_day).update(**changes) == 1
 
@@ -196,6 +197,7 @@ def market_day_roll(*, now: datetime | None = None) -> DayRollResult:
     for stock_id in stocks_to_roll(trading_date=trading_date).values_list("id", flat=True):
         if stock_roll(stock_id=stock_id, trading_date=trading_date):
             result.rolled_stock_ids.append(stock_id)
+    market_overview_roll(trading_date=trading_date, stocks_rolled=bool(result.rolled_stock_ids))
     if result.rolled_stock_ids and finished_day is not None:
         # The finished day's closing value of every account: one point of each equity curve.
         try:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Count, Q
 
 from accounts.models import User
@@ -24,9 +23,11 @@ from portfolio.models import Balance, Position
 from stocking.core.exceptions import ApplicationError
 from trading import krx
 from trading.demo_data import DemoOrder, DemoStock, DemoUser
-from trading.models import OPEN_STATUSES, Order, OrderSide, OrderType, PriceBar, Stock
+from trading.models import OPEN_STATUSES, MarketOverview, Order, OrderSide, OrderType, PriceBar, Stock
+from trading.services.indices import index_divisors_kept, index_history_seed
 from trading.services.market_day import daily_bar_start
 from trading.services.orders import PlacedOrder, UnknownStock, order_place, stock_get_tradable, stock_price_limits
+from trading.services.overview import market_overview_write, stocks_52w_refresh
 from trading.sessions import current_trading_date, is_trading_day
 
 BAR_BATCH_SIZE = 1000
@@ -59,6 +60,7 @@ class StockSeedResult:
     stocks_given_bars: int = 0
     first_bar_day: date | None = None
     last_bar_day: date | None = None
+    shares_filled: int = 0  # existing stocks that had no listed shares yet
 
 
 @dataclass
@@ -165,18 +167,22 @@ def _new_stock(*, demo: DemoStock, rng: random.Random, days: Sequence[date], tra
     previous_close = closes[-2]
     day_open, high, low = _day_range(rng=rng, previous_close=previous_close, close=price, sigma=sigma)
     base_volume = _base_volume(rng=rng, price=price)
+    volume = int(base_volume * rng.uniform(0.2, 0.8))
     stock = Stock.objects.create(
         code=demo.code,
         name=demo.name,
         market=demo.market,
         sector=demo.sector,
+        listed_shares=demo.listed_shares,
+        float_ratio=Decimal(demo.float_ratio),
         volatility=Decimal(demo.volatility),
         current_price=price,
         previous_close=previous_close,
         day_open=day_open,
         day_high=high,
         day_low=low,
-        volume=int(base_volume * rng.uniform(0.2, 0.8)),
+        volume=volume,
+        trading_value=volume * price,
         trading_date=trading_date,
     )
     bars = daily_bars_build(rng=rng, closes=closes[:-1], days=days, sigma=sigma, base_volume=base_volume)
@@ -198,7 +204,8 @@ def stocks_seed(*, universe: Sequence[DemoStock], seed: int, days: int) -> Stock
     """Create the demo stocks that are missing, each with `days` calendar days of daily bars.
 
     Existing stocks keep their quote; one with a price but no daily bars gets a history ending
-    at its previous close. All in one transaction, so a failed run leaves no stock without bars.
+    at its previous close, one without listed shares gets the universe's. All in one transaction,
+    so a failed run leaves no stock without bars; the index divisors absorb whatever it lists.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -213,7 +220,7 @@ def stocks_seed(*, universe: Sequence[DemoStock], seed: int, days: int) -> Stock
     )
     result = StockSeedResult()
     pending: list[PriceBar] = []
-    with transaction.atomic():
+    with index_divisors_kept():
         for demo in universe:
             # A per-stock stream: adding a stock to the universe leaves every other history unchanged.
             rng = random.Random(f"stocking-seed:{seed}:{demo.code}")
@@ -224,6 +231,11 @@ def stocks_seed(*, universe: Sequence[DemoStock], seed: int, days: int) -> Stock
                 result.stocks_given_bars += 1
                 continue
             result.found.append(demo.code)
+            if not stock.listed_shares and demo.listed_shares:
+                Stock.objects.filter(pk=stock.pk, listed_shares=0).update(
+                    listed_shares=demo.listed_shares, float_ratio=Decimal(demo.float_ratio)
+                )
+                result.shares_filled += 1
             if demo.code not in with_bars and (stock.previous_close or stock.current_price) and bar_days:
                 pending += _history_for(stock=stock, rng=rng, days=bar_days)
                 result.stocks_given_bars += 1
@@ -232,6 +244,18 @@ def stocks_seed(*, universe: Sequence[DemoStock], seed: int, days: int) -> Stock
     if pending:
         result.first_bar_day, result.last_bar_day = bar_days[0], bar_days[-1]
     return result
+
+
+def market_overview_seed() -> tuple[int, bool]:
+    """What the overview needs beyond the stocks: their 52-week ranges, the indices' daily history
+    and the first overview record (written only while there is none). Returns (index bars written,
+    whether the record was written)."""
+    stocks_52w_refresh(trading_date=current_trading_date())
+    bars = index_history_seed()
+    if MarketOverview.objects.exists():
+        return bars, False
+    market_overview_write()
+    return bars, True
 
 
 def demo_user_ensure(*, username: str, email: str, password: str) -> tuple[User, bool]:

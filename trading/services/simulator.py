@@ -21,6 +21,7 @@ from stocking.core.money import rate_percent
 from stocking.core.wakeup import wakeup_after_commit
 from trading import krx
 from trading.models import MarketTick, PriceBar, Stock
+from trading.services.overview import market_overview_tick
 from trading.sessions import market_clock
 
 SESSION_SECONDS = 390 * 60  # 09:00–15:30: the period a daily σ describes
@@ -40,6 +41,7 @@ class PriceMove:
     day_open: Decimal
     day_high: Decimal
     day_low: Decimal
+    trading_value: Decimal = Decimal("0")  # the day's, this trade included
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def plan_moves(
                 day_open=day_open,
                 day_high=max(stock.day_high or day_open, day_open, price),
                 day_low=min(stock.day_low or day_open, day_open, price),
+                trading_value=stock.trading_value + price * volume,
             )
         )
     return moves
@@ -210,9 +213,12 @@ def _apply_moves(
     ]
     rows_update(
         model=Stock,
-        fields=["current_price", "day_open", "day_high", "day_low", "volume", "updated_at"],
+        fields=["current_price", "day_open", "day_high", "day_low", "volume", "trading_value", "updated_at"],
         rows={
-            move.stock_id: [move.price, move.day_open, move.day_high, move.day_low, move.old_volume + move.volume, now]
+            move.stock_id: [
+                *(move.price, move.day_open, move.day_high, move.day_low),
+                *(move.old_volume + move.volume, move.trading_value, now),
+            ]
             for move in applied
         },
     )
@@ -260,6 +266,8 @@ def simulatable_stocks() -> list[Stock]:
             "volume",
             "trading_date",
             "volatility",
+            # what the overview needs of them too (trading.services.overview.ROW_FIELDS)
+            *("name", "market", "sector", "trading_value", "listed_shares", "high_52w", "low_52w", "is_halted"),
         )
         .order_by("code")
     )
@@ -295,5 +303,7 @@ def market_tick(
     )
     previous_closes = {stock.pk: stock.previous_close for stock in stocks} if record_tick else None
     applied = _apply_moves(moves=moves, now=now, previous_closes=previous_closes)
+    if record_tick:
+        market_overview_tick(stocks=stocks, moves=applied, at=now)
     moved = tuple(move.stock_id for move in applied if move.price != move.old_price)
     return TickResult(at=now, considered=len(stocks), traded=len(applied), moved_stock_ids=moved)

@@ -1,12 +1,12 @@
 """Keeping the stream's tables bounded: order events live at least a day (clients catch up with
-`since_seq` across reconnects and restarts), tick records an hour."""
+`since_seq` across reconnects and restarts), tick and market overview records an hour."""
 
 from datetime import datetime
 
 from django.db.models import QuerySet
 
 from stocking.core.db import atomic_with_retry
-from trading.models import MarketTick, OrderEvent
+from trading.models import MarketOverview, MarketTick, OrderEvent
 
 PRUNE_BATCH = 5000
 
@@ -24,7 +24,9 @@ def _prune(queryset: QuerySet) -> int:
 
 
 def stream_events_prune(*, events_before: datetime, ticks_before: datetime) -> tuple[int, int]:
-    """Delete order events and tick records older than the given times, a batch per transaction."""
+    """Delete order events and tick records older than the given times, a batch per transaction.
+    Overview records go with the tick records and are counted among them."""
     events = _prune(OrderEvent.objects.filter(created_at__lt=events_before).order_by("pk"))
     ticks = _prune(MarketTick.objects.filter(at__lt=ticks_before).order_by("pk"))
+    ticks += _prune(MarketOverview.objects.filter(at__lt=ticks_before).order_by("pk"))
     return events, ticks

@@ -13,7 +13,7 @@ class StockFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"{900000 + n:06d}")
     name = factory.Sequence(lambda n: f"Test Corp {n}")
     market = Market.KOSPI
-    sector = "Technology"
+    sector = "전기전자"
     current_price = Decimal("10000")
     previous_close = factory.LazyAttribute(lambda o: o.current_price)
     day_open = factory.LazyAttribute(lambda o: o.current_price)

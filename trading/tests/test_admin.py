@@ -152,9 +152,11 @@ def test_stock_change_page_edits_metadata_but_not_the_quote(admin_http, stock):
     data = {
         "name": "삼성전자(주)",
         "market": "KOSPI",
-        "sector": "반도체",
+        "sector": "전기전자",
         "is_listed": "on",
         "volatility": "0.0150",
+        "listed_shares": "5919637922",
+        "float_ratio": "75.50",
         "current_price": "1",
         "code": "999999",
     }
@@ -162,6 +164,13 @@ def test_stock_change_page_edits_metadata_but_not_the_quote(admin_http, stock):
     assert response.status_code == 302
     stock.refresh_from_db()
     assert (stock.code, stock.name, stock.current_price) == ("005930", "삼성전자(주)", Decimal("70000"))
+    assert (stock.sector, stock.listed_shares, stock.float_ratio) == ("전기전자", 5919637922, Decimal("75.50"))
+
+
+def test_stock_change_page_refuses_a_sector_off_the_krx_list(admin_http, stock):
+    data = {"name": "삼성전자", "market": "KOSPI", "sector": "반도체", "volatility": "0.0150", "listed_shares": "1"}
+    response = admin_http.post(change_page(stock), data)
+    assert response.status_code == 200 and "sector" in response.context["adminform"].form.errors
 
 
 @pytest.mark.parametrize("model", [Order, Execution, PriceBar, Stock])

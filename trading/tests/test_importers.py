@@ -53,16 +53,16 @@ def test_a_bad_row_rejects_the_whole_file_and_every_error_has_its_line_number():
     report = stocks_import(
         lines=lines(
             STOCKS_HEADER,
-            "005930,삼성전자,KOSPI,Tech,70000,,",
-            "12345,Short code,KOSPI,Tech,1000,,",
-            "000660,SK하이닉스,KOSPI,Tech,190050,,",
-            "005930,Duplicate,KOSPI,Tech,70000,,",
-            "035720,카카오,NYSE,Tech,45000,,",
+            "005930,삼성전자,KOSPI,전기전자,70000,,",
+            "12345,Short code,KOSPI,전기전자,1000,,",
+            "000660,SK하이닉스,KOSPI,전기전자,190050,,",
+            "005930,Duplicate,KOSPI,전기전자,70000,,",
+            "035720,카카오,NYSE,전기전자,45000,,",
             "",
-            "000270,기아,KOSPI,Auto,100000,70000,",
-            "000100,유한양행,KOSPI,Pharma,abc,,",
+            "000270,기아,KOSPI,운수장비,100000,70000,",
+            "000100,유한양행,KOSPI,의약품,abc,,",
             "000200,Too few,KOSPI",
-            "000300,Wild,KOSPI,Tech,1000,,2.5",
+            "000300,Wild,KOSPI,전기전자,1000,,2.5",
         )
     )
     assert report.rejected
@@ -82,7 +82,7 @@ def test_a_bad_row_rejects_the_whole_file_and_every_error_has_its_line_number():
 @pytest.mark.django_db
 def test_a_new_price_for_a_known_stock_must_respect_its_previous_close():
     StockFactory(code="005930", current_price=Decimal("70000"), previous_close=Decimal("70000"))
-    report = stocks_import(lines=lines("code,name,market,sector,price", "005930,삼성전자,KOSPI,Tech,95000"))
+    report = stocks_import(lines=lines("code,name,market,sector,price", "005930,삼성전자,KOSPI,전기전자,95000"))
     assert [str(error) for error in report.errors] == [
         "line 2: price 95000 is outside the daily limits 49000–91000 of previous close 70000"
     ]
@@ -92,7 +92,7 @@ def test_a_new_price_for_a_known_stock_must_respect_its_previous_close():
 @pytest.mark.django_db
 def test_skip_invalid_imports_the_good_rows():
     report = stocks_import(
-        lines=lines(STOCKS_HEADER, "005930,삼성전자,KOSPI,Tech,70000,,", "000660,Bad,KOSPI,Tech,-5,,"),
+        lines=lines(STOCKS_HEADER, "005930,삼성전자,KOSPI,전기전자,70000,,", "000660,Bad,KOSPI,전기전자,-5,,"),
         skip_invalid=True,
     )
     assert not report.rejected and report.created == 1
@@ -102,7 +102,7 @@ def test_skip_invalid_imports_the_good_rows():
 
 @pytest.mark.django_db
 def test_dry_run_validates_and_counts_but_writes_nothing():
-    report = stocks_import(lines=lines(STOCKS_HEADER, "005930,삼성전자,KOSPI,Tech,70000,,"), dry_run=True)
+    report = stocks_import(lines=lines(STOCKS_HEADER, "005930,삼성전자,KOSPI,전기전자,70000,,"), dry_run=True)
     assert report.created == 1 and report.dry_run
     assert not Stock.objects.exists()
 
@@ -185,3 +185,44 @@ def test_bad_price_rows_are_reported_with_line_numbers_and_nothing_is_written():
         "line 10: duplicate of line 2",
     ]
     assert not PriceBar.objects.exists()
+
+
+@pytest.mark.django_db
+def test_sectors_are_krx_groups_and_known_themes_are_mapped_onto_them():
+    report = stocks_import(
+        lines=lines(
+            "code,name,market,sector,price",
+            "005930,삼성전자,KOSPI,전기전자,70000",
+            "000660,SK하이닉스,KOSPI,반도체,190000",
+            "035720,카카오,KOSPI,,45000",
+            "000270,기아,KOSPI,Auto,100000",
+        ),
+        skip_invalid=True,
+    )
+    assert [str(error) for error in report.errors] == [
+        "line 5: sector 'Auto' is not a KRX industry group (e.g. 전기전자) or a known theme"
+    ]
+    sectors = dict(Stock.objects.values_list("code", "sector"))
+    assert sectors == {"005930": "전기전자", "000660": "전기전자", "035720": ""}
+
+
+@pytest.mark.django_db
+def test_listed_shares_and_float_ratio_are_read_and_checked():
+    header = "code,name,market,sector,price,listed_shares,float_ratio"
+    report = stocks_import(
+        lines=lines(
+            header,
+            "005930,삼성전자,KOSPI,전기전자,70000,5919637922,75.5",
+            "000660,SK하이닉스,KOSPI,전기전자,190000,,",
+            "035720,카카오,KOSPI,서비스업,45000,1.5,",
+            "000270,기아,KOSPI,운수장비,100000,1000,100.01",
+        ),
+        skip_invalid=True,
+    )
+    assert [str(error) for error in report.errors] == [
+        "line 4: listed_shares '1.5' is not a whole number of shares",
+        "line 5: float_ratio must be a percentage from 0 to 100 with at most 2 decimal places",
+    ]
+    samsung, hynix = Stock.objects.get(code="005930"), Stock.objects.get(code="000660")
+    assert (samsung.listed_shares, samsung.float_ratio) == (5919637922, Decimal("75.50"))
+    assert (hynix.listed_shares, hynix.float_ratio) == (0, None)

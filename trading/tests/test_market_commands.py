@@ -149,7 +149,7 @@ def test_expire_orders_dry_run_lists_and_changes_nothing_then_expires(user, stoc
 @pytest.mark.django_db
 def test_import_stocks_rejects_a_bad_file_with_line_numbers(tmp_path):
     path = tmp_path / "stocks.csv"
-    path.write_text("code,name,market,sector,price\n005930,삼성전자,KOSPI,Tech,70000\n00066,Bad,KOSPI,Tech,1\n")
+    path.write_text("code,name,market,sector,price\n005930,삼성전자,KOSPI,전기전자,70000\n00066,Bad,KOSPI,전기전자,1\n")
     with pytest.raises(CommandError, match="1 invalid rows; nothing was imported"):
         run("import_stocks", str(path))
     assert not Stock.objects.exists()
@@ -162,7 +162,7 @@ def test_import_stocks_rejects_a_bad_file_with_line_numbers(tmp_path):
 @pytest.mark.django_db
 def test_import_stocks_skip_invalid_and_dry_run(tmp_path):
     path = tmp_path / "stocks.csv"
-    path.write_text("code,name,market,sector,price\n005930,삼성전자,KOSPI,Tech,70000\n00066,Bad,KOSPI,Tech,1\n")
+    path.write_text("code,name,market,sector,price\n005930,삼성전자,KOSPI,전기전자,70000\n00066,Bad,KOSPI,전기전자,1\n")
     out, err = run("import_stocks", str(path), "--skip-invalid", "--dry-run")
     assert "Would import 1 stocks (1 new, 0 updated), skipped 1 invalid rows." in out
     assert "line 3:" in err

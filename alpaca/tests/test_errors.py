@@ -264,3 +264,18 @@ def test_error_pages_from_outside_the_views_become_json():
     answer = middleware(RequestFactory().get("/alpaca/v2/account"))
     assert (answer.status_code, json.loads(answer.content)["code"], answer["Retry-After"]) == (503, 50310000, "5")
     assert middleware(RequestFactory().get("/market/")) is page
+
+
+def test_throttled_order_placement_is_alpacas_429(trader, market, monkeypatch):
+    from django.test import Client
+    from rest_framework.throttling import ScopedRateThrottle
+
+    _user, key_id, secret = trader
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "orders": "1/min"})
+    headers = {"HTTP_APCA_API_KEY_ID": key_id, "HTTP_APCA_API_SECRET_KEY": secret}
+    http = Client()
+    assert http.post("/alpaca/v2/orders", ORDER, content_type="application/json", **headers).status_code == 200
+    answer = http.post("/alpaca/v2/orders", ORDER, content_type="application/json", **headers)
+    assert (answer.status_code, answer.json()) == (429, {"code": 42910000, "message": "rate limit exceeded"})
+    assert int(answer["Retry-After"]) > 0
+    assert http.get("/alpaca/v2/orders", **headers).status_code == 200  # reading is another budget

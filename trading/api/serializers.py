@@ -235,8 +235,6 @@ class OrderInputSerializer(serializers.Serializer):
     trail_percent = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("50"),
         required=False,
         allow_null=True,
         help_text="trailing_stop: percent behind the mark.",
@@ -264,8 +262,6 @@ class OrderModifySerializer(serializers.Serializer):
     trail_percent = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("50"),
         required=False,
         help_text="An untriggered trailing stop: a new trail in percent.",
     )

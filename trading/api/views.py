@@ -195,20 +195,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._detail(order.pk)
 
     @extend_schema(
-        parameters=[s.OrderableQuerySerializer],
-        responses={
-            200: s.OrderableSerializer,
-            **error_responses(
-                e400="`invalid` with `errors` by field, or a price off the grid or the limits: `invalid_tick_size`, "
-                "`price_out_of_limit`.",
-                e404="No such stock: `unknown_stock`.",
-                e409="`stock_not_tradable`: the stock has no price yet.",
-            ),
-        },
-        summary="How many shares you can buy or sell, with estimated fee and tax",
-        tags=["orders"],
-    )
-    @extend_schema(
         request=s.OcoInputSerializer,
         responses={201: s.OcoSerializer, **ERRORS},
         summary="A stop-loss / take-profit pair: two sells sharing one hold of the shares",
@@ -222,6 +208,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         pair = oco_place(user=request.user, stock_code=fields.pop("stock"), **fields)
         return Response(s.OcoSerializer(pair).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        parameters=[s.OrderableQuerySerializer],
+        responses={
+            200: s.OrderableSerializer,
+            **error_responses(
+                e400="`invalid` with `errors` by field, or a price off the grid or the limits: `invalid_tick_size`, "
+                "`price_out_of_limit`.",
+                e404="No such stock: `unknown_stock`.",
+                e409="`stock_not_tradable`: the stock has no price yet.",
+            ),
+        },
+        summary="How many shares you can buy or sell, with estimated fee and tax",
+        tags=["orders"],
+    )
     @action(detail=False, methods=["get"])
     def orderable(self, request):
         query = s.OrderableQuerySerializer(data=request.query_params)

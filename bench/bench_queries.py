@@ -308,7 +308,8 @@ def main() -> None:
             )
         )
         header = (
-            f"{'request':<30} {'stmts@1':>7} {'stmts@200':>9} {'tx@1':>5} {'tx@200':>6} {'ms@1':>7} {'ms@200':>7}  flag"
+            f"{'request':<30} {'stmts@1':>7} {'stmts@200':>9} {'tx@1':>5} {'tx@200':>6}"
+            f" {'cpu@1':>7} {'cpu@200':>7} {'wall@200':>8}  flag"
         )
         print("\n" + header)
         print("-" * len(header))

@@ -22,6 +22,7 @@ from stocking.core.templatetags.stocking_format import number, price_change, won
 from trading import krx, selectors
 from trading.forms import MarketFilterForm, ModifyForm, OrderForm
 from trading.models import Order, OrderSide, OrderStatus, OrderType, PriceBar, Stock
+from trading.sectors import Sector
 from trading.services import order_cancel, order_modify, order_place
 from trading.services.market_day import daily_bar_start
 from trading.services.orders import stock_price_limits
@@ -43,14 +44,7 @@ ORDER_ERROR_FIELDS = {
 
 
 def market(request: HttpRequest) -> HttpResponse:
-    sectors = list(
-        Stock.objects.filter(is_listed=True)
-        .exclude(sector="")
-        .order_by("sector")
-        .values_list("sector", flat=True)
-        .distinct()
-    )
-    form = MarketFilterForm(request.GET, sectors=sectors)
+    form = MarketFilterForm(request.GET, sectors=Sector.values)  # the fixed KRX list: no query
     filters = form.filters()
     stocks = selectors.stock_list(search=filters["q"], market=filters["market"], sector=filters["sector"])
     page = Paginator(stocks, MARKET_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -152,10 +152,10 @@ def price(value, name: str) -> Decimal:
     """A price as given, whole won when it is one (`83700.0` → 83700). Off-grid or out-of-range prices
     go on to the order services, whose KRX rules refuse them: there is no rounding here."""
     number = _decimal(value, name)
+    if abs(number) >= Decimal(10) ** 12:  # before quantize, which cannot hold more digits than that
+        raise unprocessable(f"{name} is out of range")
     if number == number.to_integral_value():
         number = number.quantize(Decimal(1))
-    if abs(number) >= Decimal(10) ** 12:
-        raise unprocessable(f"{name} is out of range")
     return number
 
 

@@ -182,6 +182,8 @@ def order_body(**changes) -> str:
         (order_body(type="limit"), 422),  # no limit_price
         (order_body(type="limit", limit_price="NaN"), 422),
         (order_body(type="limit", limit_price=1e20), 422),
+        (order_body(type="limit", limit_price=1e30), 422),
+        (order_body(type="stop", stop_price="9" * 40), 422),
         (order_body(type="limit", limit_price=-100, time_in_force="gtc"), 422),
         (order_body(client_order_id="x" * 65), 422),
     ],

@@ -450,13 +450,15 @@ def main() -> int:
             f" /me/s: {rate['me']:.1f}; /healthz/s: {rate['healthz']:.1f}"
         )
 
+        # A graceful stop lets the workers finish the requests wrk left in flight, so their
+        # access-log lines are written before the log is read.
+        gunicorn.stop()
         log = gunicorn.log_path.read_text(errors="replace")
         retries = log.count("retrying ")
         tracebacks = log.count("Traceback")
         print(f"server log: {retries} deadlock/lock-wait retries, {tracebacks} tracebacks")
         if tracebacks:
             failures.append(f"{tracebacks} tracebacks in {gunicorn.log_path}")
-        gunicorn.stop()
 
         # wrk drops the requests in flight when a phase ends; the server still answers them, so the
         # access log, not wrk, has every order's status.

@@ -21,6 +21,7 @@ the pages' CPU time is compared with /auth/me's (the issue: at most 3x with 200 
 """
 
 import argparse
+import atexit
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="stocking-bench-queries-cache-"))
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)  # also when an importer fails early
 os.environ["DJANGO_SETTINGS_MODULE"] = "stocking.settings"
 os.environ["PYTHON_ENV"] = "development"
 os.environ["DEBUG"] = "false"  # DEBUG records every query and changes error handling: time it as deployed

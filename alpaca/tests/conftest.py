@@ -83,23 +83,33 @@ def base_url(live_server) -> str:
     return live_server.url + "/alpaca"
 
 
+# Each SDK client keeps its HTTP connection alive; closing it when the test ends keeps the live
+# server's request thread from outliving the test's database.
+
+
 @pytest.fixture
-def client(trader, base_url) -> TradingClient:
+def client(trader, base_url):
     _user, key_id, secret = trader
-    return TradingClient(key_id, secret, paper=True, url_override=base_url)
+    sdk = TradingClient(key_id, secret, paper=True, url_override=base_url)
+    yield sdk
+    sdk._session.close()
 
 
 @pytest.fixture
-def data(trader, base_url) -> StockHistoricalDataClient:
+def data(trader, base_url):
     _user, key_id, secret = trader
-    return StockHistoricalDataClient(key_id, secret, url_override=base_url)
+    sdk = StockHistoricalDataClient(key_id, secret, url_override=base_url)
+    yield sdk
+    sdk._session.close()
 
 
 @pytest.fixture
-def other_client(db, base_url) -> TradingClient:
+def other_client(db, base_url):
     """A second user's client: none of the first user's orders or watchlists are theirs."""
     created = api_key_create(user=UserFactory(username="someone-else"), name="theirs")
-    return TradingClient(created.key.key_id, created.secret, paper=True, url_override=base_url)
+    sdk = TradingClient(created.key.key_id, created.secret, paper=True, url_override=base_url)
+    yield sdk
+    sdk._session.close()
 
 
 @pytest.fixture

@@ -45,7 +45,8 @@ def http(trader, base_url):
     def call(method: str, path: str, **kwargs) -> requests.Response:
         return session.request(method, base_url + path, allow_redirects=False, **kwargs)
 
-    return call
+    yield call
+    session.close()  # a kept-alive connection would outlive the test in the live server's thread
 
 
 @pytest.fixture

@@ -31,7 +31,23 @@ def error_message(exc: ApplicationError) -> str:
         "stock_not_tradable": lambda: _("This stock cannot be traded now (halted, delisted or not yet priced)."),
         "unknown_stock": lambda: _("No stock with that code."),
         "order_not_cancellable": lambda: _("The order is no longer open, so it cannot be cancelled."),
-        "order_not_modifiable": lambda: _("Only an open limit order of today can be modified."),
+        "order_not_modifiable": lambda: _(
+            "This order cannot be changed: only an open order of today that is not a market order, not a "
+            "triggered stop and not part of a stop-loss / take-profit pair can."
+        ),
+        "invalid_stop_price": lambda: (
+            _("A stop price is on the tick grid and between %(lower)s and %(upper)s today.")
+            % {"lower": won(extra["lower_limit"]), "upper": won(extra["upper_limit"])}
+            if "lower_limit" in extra
+            else _("A sell stop must be below the current price and a buy stop above it, or it would trigger at once.")
+        ),
+        "invalid_trail": lambda: _(
+            "Give one trail: in whole won of at least one tick at this price, or in percent above 0 and at most 50."
+        ),
+        "invalid_time_in_force": lambda: _(
+            "This order type does not take that validity: a conditional limit is DAY only, stop orders DAY or GTC."
+        ),
+        "invalid_order_type": lambda: _("Choose one of the order types offered."),
         "deposit_limit_exceeded": lambda: (
             _("That is over the daily deposit limit: %(remaining)s left today.")
             % {"remaining": won(extra["remaining_today"])}

@@ -8,7 +8,16 @@ from django.utils.translation import pgettext_lazy
 register = template.Library()
 
 SIDES = {"buy": _("Buy"), "sell": _("Sell")}
-ORDER_TYPES = {"market": pgettext_lazy("order type", "Market"), "limit": pgettext_lazy("order type", "Limit")}
+ORDER_TYPES = {
+    "market": pgettext_lazy("order type", "Market"),
+    "limit": pgettext_lazy("order type", "Limit"),
+    "best_limit": pgettext_lazy("order type", "Best limit"),
+    "best_own": pgettext_lazy("order type", "Best own"),
+    "conditional_limit": pgettext_lazy("order type", "Conditional limit"),
+    "stop": pgettext_lazy("order type", "Stop"),
+    "stop_limit": pgettext_lazy("order type", "Stop limit"),
+    "trailing_stop": pgettext_lazy("order type", "Trailing stop"),
+}
 TIME_IN_FORCE = {"day": _("DAY"), "gtc": _("GTC"), "ioc": _("IOC"), "fok": _("FOK")}
 STATUSES = {
     "pending": _("Pending"),

@@ -10,6 +10,7 @@ from stocking.core.exceptions import StockNotTradable
 from stocking.core.schema import error_responses
 from trading import selectors
 from trading.api import serializers as s
+from trading.api.representations import order_json
 from trading.models import Stock
 from trading.services import order_cancel, order_modify, order_place
 from trading.services.oco_orders import oco_place
@@ -165,10 +166,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         placed = order_place(user=request.user, stock_code=fields.pop("stock"), **fields)
         if not placed.created:
             return self._detail(placed.order.pk)
-        # Built from the objects the service just wrote: nothing to read back.
-        if not hasattr(placed.order, "fills"):
-            placed.order.fills = []
-        return Response(s.OrderDetailSerializer(placed.order).data, status=status.HTTP_201_CREATED)
+        # Built from the objects the service just wrote: nothing to read back (the same JSON as a GET).
+        return Response(order_json(placed.order, getattr(placed.order, "fills", [])), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.OrderModifySerializer,

@@ -37,12 +37,15 @@ class EventBuffer:
         balance lock and writes the balance (its `event_seq`) in the same transaction."""
         balance.event_seq += 1
         snapshot = copy.copy(order)
-        snapshot.fills = list(getattr(order, "fills", None) or [])
+        fills = getattr(order, "fills", None)
+        if fills is None:  # an order this transaction did not fill: its earlier fills, if any
+            fills = list(order.executions.select_related("stock").order_by("id")) if order.filled_quantity else []
+        snapshot.fills = list(fills)
         self._pending.append(_Pending(order.user_id, balance.event_seq, event, order, snapshot, execution))
 
     def flush(self) -> list[OrderEvent]:
         """Write the collected events (one INSERT). Call it after the orders and executions exist."""
-        from trading.api.serializers import ExecutionSerializer, OrderDetailSerializer
+        from trading.api.representations import execution_json, order_json
 
         now = timezone.now()
         rows = []
@@ -53,7 +56,7 @@ class EventBuffer:
                 snapshot.created_at = pending.order.created_at
                 new = pending.event == OrderEventType.NEW
                 snapshot.updated_at = pending.order.created_at if new else pending.order.updated_at
-            execution = ExecutionSerializer(pending.execution).data if pending.execution else None
+            execution = execution_json(pending.execution) if pending.execution else None
             rows.append(
                 OrderEvent(
                     user_id=pending.user_id,
@@ -61,7 +64,7 @@ class EventBuffer:
                     event=pending.event,
                     order=pending.order,
                     execution=pending.execution,
-                    payload={"order": OrderDetailSerializer(snapshot).data, "execution": execution},
+                    payload={"order": order_json(snapshot, snapshot.fills), "execution": execution},
                     created_at=now,
                 )
             )

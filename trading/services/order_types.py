@@ -104,6 +104,9 @@ def check_trail(stock: Stock, trail_price: Decimal | None, trail_percent: Decima
         tick = krx.tick_size(stock.current_price)
         if trail_price != trail_price.to_integral_value(ROUND_DOWN) or trail_price < tick:
             raise InvalidTrail(f"trail_price is whole won and at least one tick ({tick} won) at this price.")
+        if trail_price >= stock.current_price:
+            # Wider than the price itself: the stop could never be reached (and would not fit a price column).
+            raise InvalidTrail(f"trail_price must be under the current price ({stock.current_price} won).")
     elif not Decimal("0") < trail_percent <= MAX_TRAIL_PERCENT:
         raise InvalidTrail("trail_percent is above 0 and at most 50.")
 

@@ -189,3 +189,10 @@ class TestTrailingStops:
         with pytest.raises(ApplicationError) as error:
             place(holder, stock, "sell", "trailing_stop", **fields)
         assert error.value.code == "invalid_trail"
+
+
+def test_a_trail_wider_than_the_price_is_refused_not_a_server_error(holder, stock):
+    for trail in (D("10000"), D("8.7e307")):
+        with pytest.raises(ApplicationError) as error:
+            place(holder, stock, "sell", "trailing_stop", trail_price=trail)
+        assert error.value.code == "invalid_trail"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from portfolio.models import CAPITAL_KINDS, Balance, CashLedgerEntry, LedgerKind
 from stocking.core.clock import SEOUL, local_now
-from stocking.core.db import atomic_with_retry, require_transaction
+from stocking.core.db import atomic_with_retry, require_transaction, rows_update
 from stocking.core.exceptions import DepositLimitExceeded, InsufficientFunds, InvalidAmount
 from stocking.core.money import ZERO, is_whole_won
 
@@ -115,7 +115,11 @@ def ledger_flush(*, balances: list[Balance], entries: list[CashLedgerEntry]) -> 
     if len(balances) == 1:
         balances[0].save(update_fields=BALANCE_FIELDS)
     elif balances:
-        Balance.objects.bulk_update(balances, BALANCE_FIELDS)
+        rows_update(
+            model=Balance,
+            fields=BALANCE_FIELDS,
+            rows={b.pk: [getattr(b, name) for name in BALANCE_FIELDS] for b in balances},
+        )
 
 
 def ledger_post(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from portfolio.models import Position
-from stocking.core.db import require_transaction
+from stocking.core.db import require_transaction, rows_update
 from stocking.core.exceptions import InsufficientShares
 from stocking.core.money import round_money
 
@@ -118,7 +118,11 @@ def positions_save(*, positions: list[Position]) -> None:
     if len(changed) == 1:
         changed[0].save(update_fields=POSITION_FIELDS)
     elif changed:
-        Position.objects.bulk_update(changed, POSITION_FIELDS)
+        rows_update(
+            model=Position,
+            fields=POSITION_FIELDS,
+            rows={p.pk: [getattr(p, name) for name in POSITION_FIELDS] for p in changed},
+        )
 
 
 def positions_clear(*, user: User) -> int:

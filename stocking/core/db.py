@@ -88,3 +88,31 @@ def discard_broken_connections() -> int:
             conn.savepoint_ids = []
             dropped += 1
     return dropped
+
+
+def rows_update(*, model, fields: list[str], rows: dict, chunk: int = 500) -> None:
+    """UPDATE many rows by primary key, each with its own values, in one statement per `chunk` rows:
+    `SET f = CASE pk WHEN … THEN … END, … WHERE pk IN (…)`. Django's bulk_update builds the same
+    statement from expression objects at ~20× the Python cost, which a matching batch of 200 fills
+    paid for orders, balances and positions alike. Values go through each field's
+    get_db_prep_value, exactly as the ORM would send them."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    meta = model._meta
+    pk_column = quote(meta.pk.column)
+    columns = [meta.get_field(name) for name in fields]
+    items = list(rows.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            keys = [meta.pk.get_db_prep_value(pk, connection) for pk, _ in part]
+            assignments, params = [], []
+            for index, field in enumerate(columns):
+                whens = " ".join(["WHEN %s THEN %s"] * len(part))
+                assignments.append(f"{quote(field.column)} = CASE {pk_column} {whens} END")
+                for key, (_, values) in zip(keys, part, strict=True):
+                    params += [key, field.get_db_prep_value(values[index], connection)]
+            where = ", ".join(["%s"] * len(part))
+            sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {pk_column} IN ({where})"
+            cursor.execute(sql, params + keys)

@@ -25,7 +25,7 @@ from portfolio.services import (
     positions_lock,
     positions_save,
 )
-from stocking.core.db import require_transaction
+from stocking.core.db import require_transaction, rows_update
 from trading import krx
 from trading.models import Execution, Order, OrderEventType, OrderSide, OrderStatus
 from trading.services.events import EventBuffer
@@ -176,9 +176,13 @@ def fills_execute(
         if request.order.pk is None:
             request.order.save()  # placed and filled in one go: the order is inserted already settled
     if existing:
-        # bulk_update even for one: save() would stamp a fresh updated_at (auto_now) that the
-        # order events, built from memory, would not show.
-        Order.objects.bulk_update(existing, ORDER_FILL_FIELDS)
+        # Not save(): it would stamp a fresh updated_at (auto_now) that the order events, built
+        # from memory, would not show.
+        rows_update(
+            model=Order,
+            fields=ORDER_FILL_FIELDS,
+            rows={order.pk: [getattr(order, name) for name in ORDER_FILL_FIELDS] for order in existing},
+        )
     if connection.features.can_return_rows_from_bulk_insert:
         Execution.objects.bulk_create(executions)
     else:  # the ledger entries need the executions' ids

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portfolio.services import balances_lock
-from stocking.core.db import atomic_with_retry
+from stocking.core.db import atomic_with_retry, rows_update
 from stocking.core.exceptions import ApplicationError
 from trading.models import OPEN_STATUSES, STOP_TYPES, Order, OrderEventType, OrderSide, OrderType, Stock, TimeInForce
 from trading.services.events import EventBuffer
@@ -115,7 +115,7 @@ def stops_trigger_batch(*, order_ids: list[int], trading_date: date, now: dateti
         order.triggered_at = order.updated_at = now
         order.fills = None
         events.add(balance=balances[order.user_id], order=order, event=OrderEventType.TRIGGERED)
-    Order.objects.bulk_update(due, ["triggered_at", "updated_at"])
+    rows_update(model=Order, fields=["triggered_at", "updated_at"], rows={o.pk: [now, now] for o in due})
     at_market = [order for order in due if order.order_type != OrderType.STOP_LIMIT]
     requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in at_market]
     if requests:

@@ -1,3 +1,4 @@
+import json
 import uuid
 from decimal import Decimal
 
@@ -399,14 +400,26 @@ class IndexBar(models.Model):
         return f"{self.index_id} {self.interval} {self.start:%Y-%m-%d %H:%M}"
 
 
+class CompactJSONEncoder(json.JSONEncoder):
+    """UTF-8 text without padding: the API sends a stored overview as it is, so it is stored the
+    way a response should look (a tenth smaller than json.dumps' defaults)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.update(ensure_ascii=False, separators=(",", ":"))
+        super().__init__(*args, **kwargs)
+
+
 class MarketOverview(models.Model):
     """The market at one tick, as GET /api/v1/market/overview answers it: written once per tick by
     the price mover (one INSERT), read by the API, the pages and the stream, never recomputed."""
 
     at = models.DateTimeField(db_index=True)
-    body = models.JSONField(help_text="Every market: {at, indices, breadth, rankings, sectors, new_highs, new_lows}.")
-    body_kospi = models.JSONField(help_text="The same for KOSPI stocks only.")
-    body_kosdaq = models.JSONField(help_text="The same for KOSDAQ stocks only.")
+    body = models.JSONField(
+        encoder=CompactJSONEncoder,
+        help_text="Every market: {at, indices, breadth, rankings, sectors, new_highs, new_lows}.",
+    )
+    body_kospi = models.JSONField(encoder=CompactJSONEncoder, help_text="The same for KOSPI stocks only.")
+    body_kosdaq = models.JSONField(encoder=CompactJSONEncoder, help_text="The same for KOSDAQ stocks only.")
 
     class Meta:
         ordering = ["id"]

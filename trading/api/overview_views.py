@@ -1,10 +1,25 @@
 """The market overview, rankings and indices. Public reads: the overview and rankings answer from
-the newest per-tick record (one query), never computing anything per request."""
+the newest per-tick record (one query), never computing anything per request; the overview is sent
+as the JSON text it was stored as.
 
+Market data is the same for every client, so these views look up no user, and they are guarded by
+a throttle of their own: DRF's rate throttles write each client's request history to the shared
+cache on every request, which costs more than the answer (with the default file cache, a file
+replaced per request). MarketDataThrottle counts in a fixed window in each process's memory instead:
+a guard against a runaway client (THROTTLE_ANON per address and endpoint, per worker process),
+not an exact quota; put a proxy's limit in front for that.
+"""
+
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from stocking.core.schema import error_responses
@@ -20,13 +35,42 @@ INDEX_CODE = OpenApiParameter(
 )
 
 
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class MarketDataThrottle(BaseThrottle):
+    counts = LocMemCache("stocking-market-data-throttle", {"TIMEOUT": 3600, "OPTIONS": {"MAX_ENTRIES": 20000}})
+
+    def allow_request(self, request, view) -> bool:
+        number, period = api_settings.DEFAULT_THROTTLE_RATES["anon"].split("/")
+        limit, seconds = int(number), PERIODS[period[0]]
+        now = time.time()
+        key = f"{type(view).__name__}:{self.get_ident(request)}:{int(now // seconds)}"
+        if self.counts.add(key, 1, timeout=seconds + 1):
+            count = 1
+        else:
+            try:
+                count = self.counts.incr(key)
+            except ValueError:  # the window's entry expired between the two calls
+                count = 1
+        self.retry_after = seconds - now % seconds
+        return count <= limit
+
+    def wait(self) -> float:
+        return self.retry_after
+
+
+class MarketDataView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [MarketDataThrottle]
+
+
 def _index(code: str) -> MarketIndex:
     return get_object_or_404(MarketIndex, code=code.upper())
 
 
-class MarketOverviewView(APIView):
-    permission_classes = [AllowAny]
-
+class MarketOverviewView(MarketDataView):
     @extend_schema(
         parameters=[s.OverviewQuerySerializer],
         responses={200: s.OverviewSerializer, **BAD_QUERY},
@@ -34,14 +78,15 @@ class MarketOverviewView(APIView):
         tags=["market"],
     )
     def get(self, request):
-        query = s.OverviewQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response(selectors.market_overview(market=query.validated_data.get("market")))
+        market = request.query_params.get("market")
+        if market is not None and market.upper() not in MarketIndex.Code.values:
+            # What OverviewQuerySerializer would say, without its cost on the hottest read.
+            s.OverviewQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        text = selectors.market_overview_json(market=market.upper() if market else None)
+        return HttpResponse(text, content_type="application/json")
 
 
-class MarketRankingsView(APIView):
-    permission_classes = [AllowAny]
-
+class MarketRankingsView(MarketDataView):
     @extend_schema(
         parameters=[s.RankingsQuerySerializer],
         responses={200: s.RankingSerializer, **BAD_QUERY},
@@ -63,9 +108,7 @@ def _index_detail(index: MarketIndex) -> dict:
     ).data
 
 
-class IndexListView(APIView):
-    permission_classes = [AllowAny]
-
+class IndexListView(MarketDataView):
     @extend_schema(
         responses={200: s.IndexDetailSerializer(many=True)},
         summary="KOSPI and KOSDAQ: a plain list, not paginated",
@@ -75,9 +118,7 @@ class IndexListView(APIView):
         return Response([_index_detail(index) for index in MarketIndex.objects.order_by("pk")])
 
 
-class IndexDetailView(APIView):
-    permission_classes = [AllowAny]
-
+class IndexDetailView(MarketDataView):
     @extend_schema(
         parameters=[INDEX_CODE],
         responses={200: s.IndexDetailSerializer, **NO_INDEX},
@@ -88,9 +129,7 @@ class IndexDetailView(APIView):
         return Response(_index_detail(_index(code)))
 
 
-class IndexCandlesView(APIView):
-    permission_classes = [AllowAny]
-
+class IndexCandlesView(MarketDataView):
     @extend_schema(
         parameters=[INDEX_CODE, s.IndexCandleQuerySerializer],
         responses={200: s.IndexCandleSerializer(many=True), **BAD_QUERY, **NO_INDEX},

@@ -22,13 +22,19 @@ from django.utils import timezone
 
 from stocking.core.money import rate_percent
 from trading.models import IndexBar, MarketIndex, PriceBar, Stock
-from trading.services import market_day  # a module: market_day's roll calls back into this one
+
+# Modules, not names: both import (through the overview) this one.
+from trading.services import market_day, simulator
 from trading.sessions import current_trading_date
 
 INDEX_BASES = {MarketIndex.Code.KOSPI: Decimal("2600"), MarketIndex.Code.KOSDAQ: Decimal("850")}
 POINT = Decimal("0.01")
 DIVISOR_PLACES = Decimal("0.000001")
 CAP = DecimalField(max_digits=30, decimal_places=0)
+MOVED_FIELDS = (
+    *("value", "previous_close", "day_open", "day_high", "day_low", "trading_date", "divisor"),
+    *("constituents", "constituent_shares", "updated_at"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +131,15 @@ def _snapshot() -> dict[int, tuple]:
 def index_divisors_kept() -> Iterator[None]:
     """Run a listing, delisting or change of listed shares (or any mix, prices included) inside this
     block: on the way out each divisor is rescaled so the change moves no index. Price changes made
-    in the block still move it, as a price feed should. One transaction; the index rows stay locked."""
+    in the block still move it, as a price feed should. One transaction.
+
+    The index rows are locked after the block, once its stock rows are: the price mover takes them
+    in that order too (stocks, then indices), so the two never deadlock; a tick that loaded its
+    stocks before the change sees the universe differ from the divisor and re-reads it."""
     with transaction.atomic():
-        indices = indices_locked()
         before = _snapshot()
         yield
+        indices = indices_locked()
         after = _snapshot()
         for index in indices:
             old_cap = new_cap = 0
@@ -186,20 +196,11 @@ def indices_move(*, indices: list[MarketIndex], universe: dict[str, Constituents
         index.day_high = max(index.day_high or value, value)
         index.day_low = min(index.day_low or value, value)
         index.value, index.updated_at = value, at
-    MarketIndex.objects.bulk_update(
-        indices,
-        [
-            "value",
-            "previous_close",
-            "day_open",
-            "day_high",
-            "day_low",
-            "trading_date",
-            "divisor",
-            "constituents",
-            "constituent_shares",
-            "updated_at",
-        ],
+    fields = [*MOVED_FIELDS]
+    simulator.rows_update(
+        model=MarketIndex,
+        fields=fields,
+        rows={index.pk: [getattr(index, name) for name in fields] for index in indices},
     )
     index_minute_bars_record(indices=[index for index in indices if index.value is not None], at=at)
 

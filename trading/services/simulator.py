@@ -8,6 +8,7 @@ write transaction is retried after a MySQL deadlock.
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -194,7 +195,11 @@ def minute_bars_record(*, moves: list[PriceMove], start: datetime) -> None:
 
 @atomic_with_retry
 def _apply_moves(
-    *, moves: list[PriceMove], now: datetime, previous_closes: dict[int, Decimal] | None = None
+    *,
+    moves: list[PriceMove],
+    now: datetime,
+    previous_closes: dict[int, Decimal] | None = None,
+    stocks: Sequence[Stock] = (),
 ) -> list[PriceMove]:
     if not moves:
         return []
@@ -225,6 +230,7 @@ def _apply_moves(
     minute_bars_record(moves=applied, start=minute_start(now))
     if previous_closes is not None:
         tick_record(moves=applied, previous_closes=previous_closes, at=now)
+        market_overview_tick(stocks=stocks, moves=applied, at=now)
     return applied
 
 
@@ -302,8 +308,6 @@ def market_tick(
         market_weight=settings.SIMULATOR_MARKET_WEIGHT,
     )
     previous_closes = {stock.pk: stock.previous_close for stock in stocks} if record_tick else None
-    applied = _apply_moves(moves=moves, now=now, previous_closes=previous_closes)
-    if record_tick:
-        market_overview_tick(stocks=stocks, moves=applied, at=now)
+    applied = _apply_moves(moves=moves, now=now, previous_closes=previous_closes, stocks=stocks)
     moved = tuple(move.stock_id for move in applied if move.price != move.old_price)
     return TickResult(at=now, considered=len(stocks), traded=len(applied), moved_stock_ids=moved)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stocking.core.clock import SEOUL
-from trading.models import MarketOverview, MarketTick, PriceBar, Stock
+from trading.models import MarketIndex, MarketOverview, MarketTick, PriceBar, Stock
 from trading.services import overview
 from trading.services.market_day import daily_bar_start, market_day_roll
 from trading.services.overview import RANKING_SIZE, market_overview_write, stocks_52w_refresh
@@ -177,13 +177,19 @@ def test_a_tick_that_trades_nothing_writes_no_record():
 
 def test_a_failing_overview_never_stops_the_tick(monkeypatch, caplog):
     ticking_market()
+    market_tick(rng=random.Random(3), interval_seconds=60)
+    index_before = MarketIndex.objects.values_list("value", flat=True).get(code="KOSPI")
+    prices_before = dict(Stock.objects.values_list("code", "current_price"))
 
     def broken(**kwargs):
         raise DatabaseError("the overview's table is gone")
 
-    monkeypatch.setattr(overview, "_record", broken)
+    # It fails after the index rows were written: those writes go back with it, the tick's stay.
+    monkeypatch.setattr(overview, "overview_bodies", broken)
     result = market_tick(rng=random.Random(4), interval_seconds=60)
-    assert result.moved > 0 and MarketTick.objects.exists() and not MarketOverview.objects.exists()
+    assert result.moved > 0 and MarketTick.objects.count() == 2 and MarketOverview.objects.count() == 1
+    assert dict(Stock.objects.values_list("code", "current_price")) != prices_before
+    assert MarketIndex.objects.values_list("value", flat=True).get(code="KOSPI") == index_before
     assert "could not be written" in caplog.text
 
 

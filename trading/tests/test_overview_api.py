@@ -5,8 +5,10 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
+from trading.api.overview_views import MarketDataThrottle
 from trading.models import IndexBar, MarketIndex, PriceBar
 from trading.services.indices import index_divisors_kept
 from trading.services.overview import RANKING_SIZE, market_overview_write
@@ -44,9 +46,31 @@ def test_the_overview_is_the_newest_record_read_in_one_query(api_client, market,
     assert body["breadth"]["advancers"] == 1 and body["breadth"]["decliners"] == 2
 
 
-def test_a_signed_in_client_costs_one_more_query_for_its_user(auth_client, market, django_assert_num_queries):
-    with django_assert_num_queries(2):
-        assert auth_client.get("/api/v1/market/overview?market=KOSDAQ").status_code == 200
+def test_market_data_looks_up_no_user(auth_client, market, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = auth_client.get("/api/v1/market/overview?market=KOSDAQ")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json() == market.body_kosdaq
+
+
+@pytest.fixture
+def two_a_minute(settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    MarketDataThrottle.counts.clear()
+    yield
+    MarketDataThrottle.counts.clear()
+
+
+def test_market_data_is_throttled_per_address_and_endpoint_without_the_shared_cache(api_client, market, two_a_minute):
+    for _ in range(2):
+        assert api_client.get("/api/v1/market/overview").status_code == 200
+    throttled = api_client.get("/api/v1/market/overview")
+    assert throttled.status_code == 429 and throttled.json()["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert api_client.get("/api/v1/indices").status_code == 200  # another endpoint counts apart
+    assert api_client.get("/api/v1/market/overview", REMOTE_ADDR="10.0.0.2").status_code == 200
+    assert not cache._cache  # nothing written to the shared cache
 
 
 @pytest.mark.parametrize("market_param", ["KOSDAQ", "kosdaq"])

@@ -20,11 +20,12 @@ from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from stocking.core.db import rows_update
 from stocking.core.money import rate_percent
 from trading.models import IndexBar, MarketIndex, PriceBar, Stock
 
-# Modules, not names: both import (through the overview) this one.
-from trading.services import market_day, simulator
+# A module, not a name: market_day imports (through the overview) this one.
+from trading.services import market_day
 from trading.sessions import current_trading_date
 
 INDEX_BASES = {MarketIndex.Code.KOSPI: Decimal("2600"), MarketIndex.Code.KOSDAQ: Decimal("850")}
@@ -197,7 +198,7 @@ def indices_move(*, indices: list[MarketIndex], universe: dict[str, Constituents
         index.day_low = min(index.day_low or value, value)
         index.value, index.updated_at = value, at
     fields = [*MOVED_FIELDS]
-    simulator.rows_update(
+    rows_update(
         model=MarketIndex,
         fields=fields,
         rows={index.pk: [getattr(index, name) for name in fields] for index in indices},

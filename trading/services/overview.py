@@ -24,7 +24,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
-from stocking.core.db import atomic_with_retry, is_retryable
+from stocking.core.db import atomic_with_retry, is_retryable, rows_update
 from stocking.core.money import rate_percent
 from trading import krx
 from trading.models import Market, MarketIndex, MarketOverview, PriceBar, Stock
@@ -367,12 +367,12 @@ def stocks_52w_refresh(*, trading_date: date) -> int:
         row["stock_id"]: (row["high"], row["low"])
         for row in window.values("stock_id").annotate(high=Max("high"), low=Min("low")).order_by()
     }
-    changed = [
-        Stock(pk=pk, high_52w=ranges.get(pk, (None, None))[0], low_52w=ranges.get(pk, (None, None))[1])
+    changed = {
+        pk: list(ranges.get(pk, (None, None)))
         for pk, high, low in Stock.objects.values_list("pk", "high_52w", "low_52w").order_by("pk")
         if ranges.get(pk, (None, None)) != (high, low)
-    ]
-    Stock.objects.bulk_update(changed, ["high_52w", "low_52w"], batch_size=500)
+    }
+    rows_update(model=Stock, fields=["high_52w", "low_52w"], rows=changed)
     return len(changed)
 
 

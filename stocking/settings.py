@@ -1,5 +1,7 @@
 """StocKing settings, driven by environment variables (12-factor; a `.env` file is optional)."""
 
+import hashlib
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -128,7 +130,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Throttle counters are the hot use: in Redis with CACHE_URL=redis://... (several machines), else in
 # files under var/cache, which every gunicorn worker of this machine shares without a SQL statement
 # (the database cache cost six statements per throttle scope per request).
-CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")}
+# tmpfs (/dev/shm) where the system has one: rewriting a counter file there costs ~0.02 ms, on a
+# disk ~0.6 ms; the directory is per checkout, so two checkouts on one machine never share counters.
+_SHARED_MEMORY = Path("/dev/shm")
+_CACHE_DIR = (
+    _SHARED_MEMORY / f"stocking-cache-{hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:10]}"
+    if _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK)
+    else BASE_DIR / "var" / "cache"
+)
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{_CACHE_DIR}")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -229,9 +239,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "stocking.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "stocking.core.throttling.AnonRateThrottle",
+        "stocking.core.throttling.UserRateThrottle",
+        "stocking.core.throttling.ScopedRateThrottle",
     ],
     # Each scope reads THROTTLE_<SCOPE>; THROTTLE_ALL overrides every scope at once (benchmarks and
     # load tests keep the throttle classes, and their cost, with a rate nobody reaches).

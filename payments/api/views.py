@@ -6,7 +6,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from payments.api import serializers as s
@@ -14,6 +13,7 @@ from payments.models import Payment, PaymentStatus
 from payments.selectors import payment_get, payment_list
 from payments.services import UnknownMerchantUid, payment_complete, payment_prepare, payment_sync
 from stocking.core.schema import error_responses
+from stocking.core.throttling import ScopedRateThrottle
 
 logger = logging.getLogger(__name__)
 

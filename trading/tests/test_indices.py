@@ -6,14 +6,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
 from stocking.core.clock import SEOUL
 from trading.importers import stocks_import
-from trading.models import IndexBar, MarketIndex, PriceBar, Stock
+from trading.models import IndexBar, MarketIndex, MarketOverview, PriceBar, Stock
 from trading.services.indices import index_divisors_kept, indices_locked, indices_roll
 from trading.services.overview import market_overview_write
 from trading.services.simulator import market_tick
 from trading.tests.factories import StockFactory
+from trading.tests.test_matching import _run_in_threads, needs_mysql
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +157,33 @@ def test_index_rows_are_created_once(db):
     assert [index.code for index in indices_locked()] == ["KOSPI", "KOSDAQ"]
     assert [index.code for index in indices_locked()] == ["KOSPI", "KOSDAQ"]
     assert MarketIndex.objects.count() == 2
+
+
+@pytest.mark.mysql
+@needs_mysql
+@pytest.mark.django_db(transaction=True)
+def test_listings_racing_the_mover_neither_deadlock_nor_move_the_index():
+    with index_divisors_kept():
+        for n in range(6):
+            StockFactory(code=f"{100000 + n:06d}", current_price=D("50000"), previous_close=D("50000"),
+                         listed_shares=1_000_000, volatility=D("0"))  # fmt: skip
+    start = timezone.now()
+
+    def mover():  # flat prices (no volatility): only the universe could move the index
+        rng = random.Random(1)
+        for n in range(25):
+            market_tick(rng=rng, interval_seconds=60, now=start + timedelta(seconds=n))
+
+    def lister():
+        for n in range(10):
+            with index_divisors_kept():
+                StockFactory(code=f"{200000 + n:06d}", current_price=D("30000"), listed_shares=300_000 + n,
+                             volatility=D("0"))  # fmt: skip
+                Stock.objects.filter(code=f"{100000 + n % 6:06d}").update(listed_shares=1_000_000 + 1000 * n)
+            with index_divisors_kept():
+                Stock.objects.filter(code=f"{200000 + n:06d}").update(is_listed=n % 2 == 0)
+
+    assert not _run_in_threads(mover, lister)
+    values = {record.body["indices"][0]["value"] for record in MarketOverview.objects.all()}
+    assert values == {"2600.00"} and MarketOverview.objects.count() == 25
+    assert index_value("KOSPI") == D("2600.00")

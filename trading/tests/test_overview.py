@@ -145,7 +145,8 @@ def test_the_mover_writes_one_record_per_tick_with_a_single_insert_from_what_it_
         result = market_tick(rng=random.Random(4), interval_seconds=60)
     inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT") and "marketoverview" in q["sql"]]
     assert len(inserts) == 1
-    stock_reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "trading_stock"' in q["sql"]]
+    table = f"FROM {connection.ops.quote_name('trading_stock')}"
+    stock_reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
     assert len(stock_reads) == 3  # the tick's own load and row lock, then the halted and unpriced stocks
     record = MarketOverview.objects.get()
     assert record.at == result.at

@@ -71,6 +71,25 @@ def price_limits(previous_close: Decimal) -> PriceLimits:
     return PriceLimits(lower=max(lower, Decimal("1")), upper=upper)
 
 
+# 정적 VI: a trade 10% or more away from the reference price (the previous close, or the last VI's
+# price) stops at the band edge and opens a two-minute single-price period.
+STATIC_VI_RATE = Decimal("0.10")
+STATIC_VI_SECONDS = 120  # simulated seconds
+
+
+def static_vi_trigger(*, reference: Decimal, old_price: Decimal, new_price: Decimal) -> Decimal | None:
+    """The price a move from `old_price` to `new_price` stops at when it leaves the static VI band
+    around `reference` (the first grid price at or past ±10%), or None when it stays inside. A price
+    already outside the band (an import, a limit move before any VI) triggers nothing more."""
+    upper = ceil_to_tick(reference * (1 + STATIC_VI_RATE))
+    lower = floor_to_tick(reference * (1 - STATIC_VI_RATE))
+    if old_price < upper <= new_price:
+        return upper
+    if new_price <= lower < old_price:
+        return lower
+    return None
+
+
 def commission(amount: Decimal) -> Decimal:
     return truncate_won(amount * settings.COMMISSION_RATE)
 

@@ -1,11 +1,13 @@
 import json
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from stocking.core.models import TimeStampedModel
 from trading.sectors import Sector
@@ -63,6 +65,12 @@ class Stock(models.Model):
     )
     is_listed = models.BooleanField(default=True)
     is_halted = models.BooleanField(default=False)
+    # 정적 VI (trading.krx.static_vi_trigger): until vi_until orders are accepted but not matched.
+    # Cleared at the day roll; an old vi_until in the past just means no VI.
+    vi_until = models.DateTimeField(null=True, blank=True, help_text="End of the volatility interruption.")
+    vi_reference = PriceField(
+        null=True, blank=True, help_text="Today's last VI price: the static VI reference instead of the previous close."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StockQuerySet.as_manager()
@@ -86,6 +94,13 @@ class Stock(models.Model):
     @property
     def is_tradable(self) -> bool:
         return self.is_listed and not self.is_halted and self.current_price is not None
+
+    def vi_active(self, now: datetime | None = None) -> bool:
+        return self.vi_until is not None and self.vi_until > (now or timezone.now())
+
+    @property
+    def vi_active_until(self) -> datetime | None:
+        return self.vi_until if self.vi_active() else None
 
     @property
     def market_cap(self) -> Decimal | None:
@@ -240,6 +255,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["stock", "side", "status", "limit_price", "id"], name="order_match_idx"),
             models.Index(fields=["user", "status", "-created_at"], name="order_user_status_idx"),
             models.Index(fields=["status", "time_in_force", "trading_date"], name="order_expiry_idx"),
+            # Market orders rest only through a VI: the matching pass finds the few there are here.
+            models.Index(fields=["order_type", "status"], name="order_type_status_idx"),
         ]
 
     def __str__(self) -> str:

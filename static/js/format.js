@@ -74,6 +74,12 @@
       var n = numberText(v); if (!n) return DASH;
       return (n.zero ? "" : (n.sign ? DOWN : UP)) + n.text;
     },
+    // An ISO time as Seoul's wall clock, e.g. "10:42:07" (the market's own hours).
+    time: function (v) {
+      var at = v ? new Date(v) : null;
+      if (!at || isNaN(at.getTime())) return DASH;
+      return at.toLocaleTimeString("en-GB", { timeZone: "Asia/Seoul", hour12: false });
+    },
     text: function (v) { return v === null || v === undefined ? DASH : String(v); }
   };
 

@@ -4,7 +4,8 @@
      - rows: each [data-live-row=<key>] is filled from the item of a list whose data-live-key field
        (e.g. "code") matches. The list is data-live-list (default "results", a paginated answer),
        a dotted path that flattens arrays on the way: "positions", "results.items";
-     - [data-format] picks the formatter (format.js), [data-trend=<field>] gets trend-up/down/flat.
+     - [data-format] picks the formatter (format.js), [data-trend=<field>] gets trend-up/down/flat;
+     - [data-show-if=<field>] is hidden while that field of the answer is null (e.g. a VI notice).
    Each answer is also dispatched as a "live:data" event so other scripts can react (ticket.js). */
 (function () {
   "use strict";
@@ -23,6 +24,10 @@
       if (!(field in data) || !owned(el, scope)) return;
       var text = S.format(el.getAttribute("data-format") || "text", data[field]);
       if (el.textContent !== text) el.textContent = text;
+    });
+    scope.querySelectorAll("[data-show-if]").forEach(function (el) {
+      var field = el.getAttribute("data-show-if");
+      if (field in data && owned(el, scope)) el.hidden = data[field] === null || data[field] === undefined;
     });
     var trendEls = Array.prototype.slice.call(scope.querySelectorAll("[data-trend]"));
     if (scope.hasAttribute("data-trend")) trendEls.push(scope);

@@ -118,6 +118,7 @@
       var q = byCode[el.getAttribute("data-stream-quote")], stock = state.get(el);
       if (!q || !stock) return;
       stock.price = q.price; stock.change = q.change; stock.change_rate = q.change_rate; stock.volume = q.volume;
+      if ("vi_until" in q) stock.vi_until = q.vi_until;
       if (stock.day_high === null || Number(q.price) > Number(stock.day_high)) stock.day_high = q.price;
       if (stock.day_low === null || Number(q.price) < Number(stock.day_low)) stock.day_low = q.price;
       S.applyLive(el, stock);

@@ -77,6 +77,12 @@ class QuoteSerializer(StockSerializer):
     market_cap = serializers.SerializerMethodField(help_text="Price × listed shares, won.")
     high_52w = serializers.SerializerMethodField(help_text="The 52 weeks' highest price, today included.")
     low_52w = serializers.SerializerMethodField(help_text="The 52 weeks' lowest price, today included.")
+    vi_until = serializers.DateTimeField(
+        source="vi_active_until",
+        read_only=True,
+        allow_null=True,
+        help_text="While a volatility interruption (정적 VI) holds matching: when it ends. Null otherwise.",
+    )
 
     class Meta(StockSerializer.Meta):
         fields = StockSerializer.Meta.fields + (
@@ -94,6 +100,7 @@ class QuoteSerializer(StockSerializer):
             "market_cap",
             "high_52w",
             "low_52w",
+            "vi_until",
         )
         read_only_fields = fields
 

@@ -142,7 +142,8 @@ def stock_roll(*, stock_id: int, trading_date: date) -> bool:
     if finished_day is not None and finished_day >= trading_date:
         return False
     price = stock.current_price
-    changes: dict = {"trading_date": trading_date, "updated_at": timezone.now()}
+    # A new day starts without a VI, its reference back on the (new) previous close.
+    changes: dict = {"trading_date": trading_date, "vi_until": None, "vi_reference": None, "updated_at": timezone.now()}
     if price is not None and finished_day is None:
         # First day the engine sees this stock: keep what the importer or seeder set, fill the gaps.
         changes.update(

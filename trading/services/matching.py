@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import DatabaseError
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from stocking.core.db import atomic_with_retry
 from stocking.core.exceptions import ApplicationError
@@ -59,6 +60,8 @@ class MatchResult:
 
 # Orders that rest at a limit: the limit types, and a stop-limit once its stop has triggered.
 RESTING_WITH_LIMIT = Q(order_type__in=LIMIT_TYPES) | Q(order_type=OrderType.STOP_LIMIT, triggered_at__isnull=False)
+# What a pass may fill: those, and market orders, which rest only while their stock is in a VI.
+MATCHABLE = RESTING_WITH_LIMIT | Q(order_type=OrderType.MARKET)
 
 
 def _live(trading_date: date) -> Q:
@@ -115,8 +118,24 @@ def crossing_order_ids_many(*, prices: list[tuple[int, Decimal]], trading_date: 
     return found
 
 
+def matchable_now(stock: Stock, now: datetime | None = None) -> bool:
+    """Whether the stock's orders may fill now: it trades and is not in a volatility interruption."""
+    return stock.is_tradable and not stock.vi_active(now)
+
+
+def resting_market_order_ids(*, stock_ids: set[int], trading_date: date) -> list[int]:
+    """The open market orders of these stocks, oldest first: accepted during a VI, they fill at the
+    first price after it, ahead of the limits (market orders have price priority)."""
+    rows = (
+        Order.objects.filter(_live(trading_date), order_type=OrderType.MARKET, status__in=OPEN_STATUSES)
+        .order_by("created_at", "id")
+        .values_list("id", "stock_id")
+    )
+    return [order_id for order_id, stock_id in rows if stock_id in stock_ids]
+
+
 @atomic_with_retry
-def order_fill_if_crossed(*, order_id: int, trading_date: date) -> Fill | None:
+def order_fill_if_crossed(*, order_id: int, trading_date: date, now: datetime | None = None) -> Fill | None:
     """Claim one order and fill all of what remains at the stock's current price, if it still crosses.
 
     Returns None when another process holds the order (it decides that order's outcome), or when
@@ -127,14 +146,14 @@ def order_fill_if_crossed(*, order_id: int, trading_date: date) -> Fill | None:
     # No select_related here: MySQL would lock the joined stock and user rows as well.
     order = (
         Order.objects.select_for_update(skip_locked=True)
-        .filter(_live(trading_date), RESTING_WITH_LIMIT, pk=order_id, status__in=OPEN_STATUSES)
+        .filter(_live(trading_date), MATCHABLE, pk=order_id, status__in=OPEN_STATUSES)
         .first()
     )
     if order is None:
         return None
     # A plain read: the simulator keeps moving the price; the fill takes the price as of now.
     stock = Stock.objects.get(pk=order.stock_id)
-    if not stock.is_tradable or not is_marketable(order, stock.current_price):
+    if not matchable_now(stock, now) or not is_marketable(order, stock.current_price):
         return None
     order.stock = stock
     execution = order_execute(order=order, quantity=order.remaining_quantity, price=stock.current_price)
@@ -164,7 +183,9 @@ def _fill_of(order: Order, execution) -> Fill:
 
 
 @atomic_with_retry
-def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple[list[Fill], int]:
+def orders_fill_if_crossed(
+    *, order_ids: list[int], trading_date: date, now: datetime | None = None
+) -> tuple[list[Fill], int]:
     """Claim a batch of orders and fill what remains of each that still crosses, in one transaction.
 
     Returns the fills and how many orders were skipped (held by another engine, or no longer open,
@@ -175,7 +196,7 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     # a busy order is someone else's to finish. No select_related: MySQL would lock the joined rows.
     orders = list(
         Order.objects.select_for_update(skip_locked=True)
-        .filter(_live(trading_date), RESTING_WITH_LIMIT, pk__in=order_ids, status__in=OPEN_STATUSES)
+        .filter(_live(trading_date), MATCHABLE, pk__in=order_ids, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
     # A plain read: the simulator keeps moving prices; the fills take the prices as of now.
@@ -183,7 +204,7 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     crossing = []
     for order in orders:
         order.stock = stocks[order.stock_id]
-        if order.stock.is_tradable and is_marketable(order, order.stock.current_price):
+        if matchable_now(order.stock, now) and is_marketable(order, order.stock.current_price):
             crossing.append(order)
     skipped = len(order_ids) - len(crossing)
     if not crossing:
@@ -193,18 +214,19 @@ def orders_fill_if_crossed(*, order_ids: list[int], trading_date: date) -> tuple
     skipped = len(order_ids) - len(crossing)
     if not crossing:
         return [], skipped
-    crossing.sort(key=lambda order: (order.created_at, order.pk))  # oldest first, as they were found
+    # As they were found: market orders (resting only through a VI) first, then oldest first.
+    crossing.sort(key=lambda order: (order.order_type != OrderType.MARKET, order.created_at, order.pk))
     requests = [FillRequest(order, order.remaining_quantity, order.stock.current_price) for order in crossing]
     executions = fills_for_locked_orders(fills=requests, siblings=siblings)
     return [_fill_of(order, execution) for order, execution in zip(crossing, executions, strict=True)], skipped
 
 
-def _fill_one_by_one(order_ids: list[int], trading_date: date, result: "MatchResult") -> None:
+def _fill_one_by_one(order_ids: list[int], trading_date: date, now: datetime, result: "MatchResult") -> None:
     """A batch that failed as a whole: settle its orders one transaction each, so one bad order
     stays open for a later pass instead of holding back the others."""
     for order_id in order_ids:
         try:
-            fill = order_fill_if_crossed(order_id=order_id, trading_date=trading_date)
+            fill = order_fill_if_crossed(order_id=order_id, trading_date=trading_date, now=now)
         except (ApplicationError, DatabaseError, AssertionError):
             logger.exception("matching: order %s could not be settled; it stays open", order_id)
             result.failed_order_ids.append(order_id)
@@ -223,24 +245,29 @@ def match_orders(
     An order that cannot be settled is logged and left open for a later pass; one bad order must
     not stop the engine. With market hours enforced, nothing fills while the market is closed.
     """
+    now = now or timezone.now()
     clock = market_clock(now)
     result = MatchResult(market_open=clock.is_open)
     if not clock.is_open:
         return result
-    stocks = Stock.objects.tradable()
+    # A stock in a VI matches nothing until the tick that ends it moves its price.
+    stocks = Stock.objects.tradable().exclude(vi_until__gt=now)
     if stock_codes is not None:
         stocks = stocks.filter(code__in=stock_codes)
     if stock_ids is not None:
         stocks = stocks.filter(pk__in=stock_ids)
     prices = list(stocks.order_by("code").values_list("id", "current_price"))
-    order_ids = crossing_order_ids_many(prices=prices, trading_date=clock.trading_date)
+    order_ids = resting_market_order_ids(
+        stock_ids={stock_id for stock_id, _ in prices}, trading_date=clock.trading_date
+    )
+    order_ids += crossing_order_ids_many(prices=prices, trading_date=clock.trading_date)
     for start in range(0, len(order_ids), FILLS_PER_BATCH):
         batch = order_ids[start : start + FILLS_PER_BATCH]
         try:
-            fills, skipped = orders_fill_if_crossed(order_ids=batch, trading_date=clock.trading_date)
+            fills, skipped = orders_fill_if_crossed(order_ids=batch, trading_date=clock.trading_date, now=now)
         except (ApplicationError, DatabaseError, AssertionError):
             logger.warning("matching: a batch of %d orders failed; settling them one by one", len(batch))
-            _fill_one_by_one(batch, clock.trading_date, result)
+            _fill_one_by_one(batch, clock.trading_date, now, result)
             continue
         result.fills.extend(fills)
         result.skipped += skipped

@@ -70,7 +70,7 @@ def oco_place(
     events = EventBuffer()
     events.add(balance=balance, order=stop, event=OrderEventType.NEW)
     events.add(balance=balance, order=take, event=OrderEventType.NEW)
-    if is_marketable(take, stock.current_price):
+    if not stock.vi_active() and is_marketable(take, stock.current_price):
         fills_execute(
             fills=[FillRequest(take, quantity, stock.current_price)],
             balances={user.pk: balance},

@@ -51,10 +51,11 @@ class PlacedOrder:
 
 
 def fill_if_marketable(order: Order) -> None:
-    """Fill a just-placed or just-modified order at once when the current price allows it."""
-    price = Stock.objects.values_list("current_price", flat=True).get(pk=order.stock_id)
-    if price is not None and is_marketable(order, price):
-        order_execute(order=order, quantity=order.remaining_quantity, price=price)
+    """Fill a just-placed or just-modified order at once when the current price allows it (and no
+    volatility interruption holds the stock's matching)."""
+    stock = Stock.objects.only("current_price", "vi_until").get(pk=order.stock_id)
+    if stock.current_price is not None and not stock.vi_active() and is_marketable(order, stock.current_price):
+        order_execute(order=order, quantity=order.remaining_quantity, price=stock.current_price)
 
 
 @atomic_with_retry
@@ -116,8 +117,10 @@ def order_place(
         client_order_id=client_order_id,
         trading_date=market_clock().trading_date,
     )
-    # The price read at the start of this transaction is the market price the order meets.
-    fills_now = is_marketable(order, stock.current_price)
+    # The price read at the start of this transaction is the market price the order meets. In a VI
+    # nothing matches: the order rests (a market order too, for the price that ends the VI).
+    in_vi = stock.vi_active()
+    fills_now = not in_vi and is_marketable(order, stock.current_price)
     rests = not fills_now and time_in_force not in IMMEDIATE_TIME_IN_FORCE  # only a resting hold is written
     position = None
     if side == OrderSide.BUY:
@@ -133,7 +136,8 @@ def order_place(
         order.reserved_quantity = quantity
     if not fills_now and time_in_force in IMMEDIATE_TIME_IN_FORCE:
         # Nothing can fill now: the order is accepted and closed at once; its hold never lands.
-        return PlacedOrder(_close_unfilled(order, balance, position), created=True)
+        reason = CancelReason.VI_ACTIVE if in_vi else IMMEDIATE_TIME_IN_FORCE[time_in_force]
+        return PlacedOrder(_close_unfilled(order, balance, position, reason=reason), created=True)
     events = EventBuffer()
     order.fills = []
     if not fills_now:
@@ -153,9 +157,9 @@ def order_place(
     return PlacedOrder(order, created=True)
 
 
-def _close_unfilled(order: Order, balance: Balance, position) -> Order:
-    """An IOC/FOK order that cannot fill at acceptance: cancelled with its reason, its hold released
-    in memory before anything was written (the checks that reserved it still ran)."""
+def _close_unfilled(order: Order, balance: Balance, position, *, reason: str) -> Order:
+    """An IOC/FOK order that cannot fill at acceptance (or meets a VI): cancelled with its reason, its
+    hold released in memory before anything was written (the checks that reserved it still ran)."""
     if order.side == OrderSide.BUY:
         cash_release(balance=balance, amount=order.reserved_cash, save=False)
         order.reserved_cash = Decimal("0")
@@ -166,7 +170,7 @@ def _close_unfilled(order: Order, balance: Balance, position) -> Order:
     events = EventBuffer()
     events.add(balance=balance, order=order, event=OrderEventType.NEW)
     order.status = OrderStatus.CANCELLED
-    order.cancel_reason = IMMEDIATE_TIME_IN_FORCE[order.time_in_force]
+    order.cancel_reason = reason
     order.closed_at = timezone.now()
     order.save()
     events.add(balance=balance, order=order, event=OrderEventType.CANCELLED)

@@ -10,7 +10,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,6 +43,9 @@ class PriceMove:
     day_high: Decimal
     day_low: Decimal
     trading_value: Decimal = Decimal("0")  # the day's, this trade included
+    vi_until: datetime | None = None  # set when this trade starts a VI; a past VI ends with any trade
+    vi_reference: Decimal | None = None
+    vi_ended: bool = False  # this trade is the single price that ends a VI
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,29 @@ def tick_volume(*, price: Decimal, interval_seconds: float, speedup: float, shoc
     return max(1, int(expected * (0.5 + abs(shock)) * rng.uniform(0.5, 1.5)))
 
 
+def vi_ticks(*, interval_seconds: float, speedup: float) -> int:
+    """A VI's length in ticks: its two simulated minutes at this tick interval and speed-up."""
+    simulated = interval_seconds * speedup
+    return math.ceil(krx.STATIC_VI_SECONDS / simulated) if simulated > 0 else 1
+
+
 def plan_moves(
-    *, stocks: list[Stock], rng: random.Random, interval_seconds: float, speedup: float, market_weight: float
+    *,
+    stocks: list[Stock],
+    rng: random.Random,
+    interval_seconds: float,
+    speedup: float,
+    market_weight: float,
+    now: datetime | None = None,
 ) -> list[PriceMove]:
-    """Draw this tick's new price and volume for each stock (in the given order). No database access."""
+    """Draw this tick's new price and volume for each stock (in the given order). No database access.
+
+    A stock in a VI at `now` does not trade (its draws are still taken, so the random stream of the
+    others does not depend on it); a trade that would leave the static VI band stops at its edge and
+    starts a VI of `vi_ticks` ticks.
+    """
+    now = now or timezone.now()
+    vi_length = timedelta(seconds=vi_ticks(interval_seconds=interval_seconds, speedup=speedup) * interval_seconds)
     market_shock = rng.gauss(0.0, 1.0)
     own_weight = math.sqrt(max(0.0, 1.0 - market_weight**2))
     moves = []
@@ -106,6 +128,17 @@ def plan_moves(
         limits = krx.price_limits(stock.previous_close or stock.current_price)
         price = limits.clamp(snap_to_grid(target=target, rng=rng))
         volume = tick_volume(price=price, interval_seconds=interval_seconds, speedup=speedup, shock=shock, rng=rng)
+        if stock.vi_active(now):
+            continue
+        vi_until, vi_reference = None, stock.vi_reference
+        trigger = krx.static_vi_trigger(
+            reference=vi_reference or stock.previous_close or stock.current_price,
+            old_price=stock.current_price,
+            new_price=price,
+        )
+        if trigger is not None:
+            price = limits.clamp(trigger)
+            vi_until, vi_reference = now + vi_length, price
         day_open = stock.day_open or stock.current_price
         moves.append(
             PriceMove(
@@ -120,6 +153,9 @@ def plan_moves(
                 day_high=max(stock.day_high or day_open, day_open, price),
                 day_low=min(stock.day_low or day_open, day_open, price),
                 trading_value=stock.trading_value + price * volume,
+                vi_until=vi_until,
+                vi_reference=vi_reference,
+                vi_ended=stock.vi_until is not None,
             )
         )
     return moves
@@ -218,11 +254,14 @@ def _apply_moves(
     ]
     rows_update(
         model=Stock,
-        fields=["current_price", "day_open", "day_high", "day_low", "volume", "trading_value", "updated_at"],
+        fields=[
+            *("current_price", "day_open", "day_high", "day_low", "volume", "trading_value"),
+            *("vi_until", "vi_reference", "updated_at"),
+        ],
         rows={
             move.stock_id: [
                 *(move.price, move.day_open, move.day_high, move.day_low),
-                *(move.old_volume + move.volume, move.trading_value, now),
+                *(move.old_volume + move.volume, move.trading_value, move.vi_until, move.vi_reference, now),
             ]
             for move in applied
         },
@@ -238,7 +277,7 @@ def tick_record(*, moves: list[PriceMove], previous_closes: dict[int, Decimal], 
     """One row for the quotes this tick changed, in the tick's transaction (the stream sends them)."""
     quotes = []
     for move in moves:
-        if move.price == move.old_price:
+        if move.price == move.old_price and not move.vi_ended:
             continue
         base = previous_closes.get(move.stock_id) or move.old_price
         change = move.price - base
@@ -249,6 +288,7 @@ def tick_record(*, moves: list[PriceMove], previous_closes: dict[int, Decimal], 
                 "change": str(change),
                 "change_rate": str(rate_percent(change, base)),
                 "volume": move.old_volume + move.volume,
+                "vi_until": move.vi_until.isoformat() if move.vi_until else None,
             }
         )
     if not quotes:
@@ -272,6 +312,8 @@ def simulatable_stocks() -> list[Stock]:
             "volume",
             "trading_date",
             "volatility",
+            "vi_until",
+            "vi_reference",
             # what the overview needs of them too (trading.services.overview.ROW_FIELDS)
             *("name", "market", "sector", "trading_value", "listed_shares", "high_52w", "low_52w", "is_halted"),
         )
@@ -306,6 +348,7 @@ def market_tick(
         interval_seconds=interval_seconds,
         speedup=speedup,
         market_weight=settings.SIMULATOR_MARKET_WEIGHT,
+        now=now,
     )
     previous_closes = {stock.pk: stock.previous_close for stock in stocks} if record_tick else None
     applied = _apply_moves(moves=moves, now=now, previous_closes=previous_closes, stocks=stocks)

@@ -102,7 +102,8 @@ def stops_trigger_batch(*, order_ids: list[int], trading_date: date, now: dateti
     due = []
     for order in orders:
         order.stock = stocks[order.stock_id]
-        if order.stock.is_tradable and reached(order, order.stock.current_price):
+        # A stock in a VI triggers nothing: its stops meet the first price after it.
+        if order.stock.is_tradable and not order.stock.vi_active(now) and reached(order, order.stock.current_price):
             due.append(order)
     siblings, busy = oco_siblings_lock(due, skip_locked=True)
     due = [order for order in due if order.pk not in busy]
@@ -140,23 +141,23 @@ def stops_trigger(*, stock_ids: list[int] | None = None, now: datetime | None = 
     stocks = Stock.objects.tradable()
     if stock_ids is not None:
         stocks = stocks.filter(pk__in=stock_ids)
-    prices = dict(stocks.values_list("id", "current_price"))
+    rows = stocks.values_list("id", "current_price", "vi_until")
+    prices = {stock_id: price for stock_id, price, _ in rows}
+    # Marks follow every trade, the price a VI stopped at too; triggers wait for the VI's end.
     result.marks_moved = trailing_marks_follow(prices=prices, trading_date=clock.trading_date)
-    ids = _candidates(prices=prices, trading_date=clock.trading_date)
+    now = now or timezone.now()
+    open_prices = {stock_id: price for stock_id, price, vi_until in rows if vi_until is None or vi_until <= now}
+    ids = _candidates(prices=open_prices, trading_date=clock.trading_date)
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         try:
-            triggered, filled = stops_trigger_batch(
-                order_ids=batch, trading_date=clock.trading_date, now=timezone.now()
-            )
+            triggered, filled = stops_trigger_batch(order_ids=batch, trading_date=clock.trading_date, now=now)
         except (ApplicationError, DatabaseError, AssertionError):
             logger.warning("stops: a batch of %d failed; triggering them one by one", len(batch))
             triggered, filled = [], 0
             for order_id in batch:
                 try:
-                    one, count = stops_trigger_batch(
-                        order_ids=[order_id], trading_date=clock.trading_date, now=timezone.now()
-                    )
+                    one, count = stops_trigger_batch(order_ids=[order_id], trading_date=clock.trading_date, now=now)
                 except (ApplicationError, DatabaseError, AssertionError):
                     logger.exception("stops: order %s could not be triggered; it keeps waiting", order_id)
                     result.failed_order_ids.append(order_id)

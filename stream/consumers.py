@@ -174,6 +174,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 return
             if request.quotes is not None:
                 self.quotes = request.quotes
+            overview_now = request.overview and not self.overview
             if request.overview is not None:
                 self.overview = request.overview
             reply = {"type": "subscribed", "quotes": list(self.quotes), "orders": orders, "seq": latest}
@@ -181,6 +182,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 reply["overview"] = True
             self.queue.put(protocol.encode(reply))
             self.hub.set_codes(self, self.quotes)  # after the reply: no quotes frame comes before it
+            self.hub.set_overview(self, self.overview)
+            if overview_now and self.hub.overview_text is not None:
+                self.queue.put_overview(self.hub.overview_text)  # the market as of the last tick, at once
             newly = orders and not self.orders
             self.orders = orders
             if not orders:
@@ -227,6 +231,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     def deliver_quotes(self, tick: TickFrame, quotes: list[dict] | None) -> None:
         self.queue.put_quotes(tick, quotes)
+
+    def deliver_overview(self, text: str) -> None:
+        self.queue.put_overview(text)
 
     def deliver_orders(self, frames: list[OrderFrame]) -> None:
         if not self.orders or self.queue.closing:

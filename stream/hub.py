@@ -1,8 +1,9 @@
 """Fan-out inside one stream process: the tailer hands each batch to the hub, which encodes every
 frame once and gives it to the connections (sinks) that want it, without waiting on any of them.
 
-A sink is anything with `user_id`, `deliver_quotes(tick, quotes)` and `deliver_orders(frames)`;
-both calls must only queue (a slow client must never hold up the others). The native consumer is
+A sink is anything with `user_id`, `deliver_quotes(tick, quotes)` and `deliver_orders(frames)`
+(and `deliver_overview(text)` when it subscribes to the overview); every call must only queue (a
+slow client must never hold up the others). The native consumer is
 one kind of sink; another protocol (the Alpaca streams) registers its own sinks on the same hub.
 """
 
@@ -53,6 +54,8 @@ class Hub:
         self.all_codes: set[Sink] = set()
         self.by_code: dict[str, set[Sink]] = defaultdict(set)
         self.codes_of: dict[Sink, tuple[str, ...]] = {}
+        self.overview_sinks: set = set()
+        self.overview_text: str | None = None  # the newest overview frame, for new subscribers
         self.ticks_sent = 0
         self.events_sent = 0
 
@@ -64,6 +67,7 @@ class Hub:
 
     def unregister(self, sink: Sink) -> None:
         self.set_codes(sink, ())
+        self.overview_sinks.discard(sink)
         users = self.by_user.get(sink.user_id)
         if users is not None:
             users.discard(sink)
@@ -86,9 +90,19 @@ class Hub:
         if codes:
             self.codes_of[sink] = codes
 
+    def set_overview(self, sink, wanted: bool) -> None:
+        if wanted:
+            self.overview_sinks.add(sink)
+        else:
+            self.overview_sinks.discard(sink)
+
     def publish(self, batch: Batch) -> None:
         for tick in batch.ticks:
             self._publish_tick(TickFrame(tick))
+        if batch.overview is not None:
+            self.overview_text = protocol.overview_frame(batch.overview.text)
+            for sink in tuple(self.overview_sinks):
+                sink.deliver_overview(self.overview_text)
         by_user: dict[int, list[OrderFrame]] = defaultdict(list)
         for event in batch.events:
             by_user[event.user_id].append(OrderFrame(event.seq, event))

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from django.db.models import Max
 from django.utils import timezone
 
-from trading.models import MarketTick, OrderEvent
+from trading.models import MarketOverview, MarketTick, OrderEvent
+from trading.selectors import market_overview_json_after
 
 # Startup reads this far back beyond the look-back, by the writers' clocks (which may be a bit off).
 STARTUP_MARGIN = timedelta(seconds=60)
@@ -41,14 +42,21 @@ class Event:
     payload: dict
 
 
+@dataclass(frozen=True)
+class Overview:
+    id: int
+    text: str  # the record's all-markets body, as stored (JSON)
+
+
 @dataclass
 class Batch:
     ticks: list[Tick] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)  # per user in seq order
     more: bool = False  # a read hit its row limit: read again at once
+    overview: Overview | None = None  # the newest overview record, when there is a newer one
 
     def __bool__(self) -> bool:
-        return bool(self.ticks or self.events)
+        return bool(self.ticks or self.events or self.overview)
 
 
 class Gaps:
@@ -88,6 +96,7 @@ class OutboxReader:
         self.limit = limit
         self.clock = clock
         self.tick_id = 0
+        self.overview_id = 0
         self.safe_id = 0  # every event id up to here is delivered or known never to come
         self.max_seen = 0
         self.gaps = Gaps()
@@ -97,6 +106,8 @@ class OutboxReader:
     def prime(self) -> None:
         """Start from now: earlier events are history (clients replay them with since_seq)."""
         self.tick_id = MarketTick.objects.aggregate(top=Max("id"))["top"] or 0
+        # The newest overview record is read again by the first poll: subscribers get it at once.
+        self.overview_id = (MarketOverview.objects.aggregate(top=Max("id"))["top"] or 1) - 1
         since = timezone.now() - timedelta(seconds=self.lookback) - STARTUP_MARGIN
         recent = list(
             OrderEvent.objects.filter(created_at__gte=since).order_by("id").values_list("id", "user_id", "seq")
@@ -118,10 +129,16 @@ class OutboxReader:
         if ticks:
             self.tick_id = ticks[-1].id
         events, more = self._read_events()
+        # Only the newest overview matters (each record is the whole market); the older ones of a
+        # slow poll are skipped. Its body is only fetched when a new record exists.
+        newest = market_overview_json_after(after_id=self.overview_id)
+        if newest is not None:
+            self.overview_id = newest[0]
         return Batch(
             ticks=[Tick(t.id, t.at, t.quotes) for t in ticks],
             events=events,
             more=more or len(ticks) == self.limit,
+            overview=None if newest is None else Overview(*newest),
         )
 
     def _read_events(self) -> tuple[list[Event], bool]:

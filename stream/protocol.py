@@ -53,6 +53,11 @@ def quotes_frame(at: str, quotes: list[dict]) -> str:
     return encode({"type": "quotes", "at": at, "data": quotes})
 
 
+def overview_frame(body: str) -> str:
+    """The stored overview body (a JSON object's text) as an overview frame, without decoding it."""
+    return '{"type":"overview",' + body.strip()[1:]
+
+
 def order_frame(*, seq: int, event: str, payload: dict) -> str:
     return encode(
         {"type": "order", "seq": seq, "event": event, "order": payload["order"], "execution": payload["execution"]}

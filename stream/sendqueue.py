@@ -39,6 +39,13 @@ class _Quotes:
         return protocol.quotes_frame(self.tick.at, self.quotes)
 
 
+class _Overview:
+    """The overview frame waiting to be written: a newer one replaces its text in place."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class _Order(str):
     """An order frame's text, marked so the writer can count them."""
 
@@ -61,6 +68,7 @@ class SendQueue:
         self.max_order_frames = max_order_frames
         self._items: deque = deque()
         self._quotes: _Quotes | None = None  # the quotes frame waiting in _items, if any
+        self._overview: _Overview | None = None  # likewise the overview frame
         self._ready = asyncio.Event()
         self.order_frames = 0
         self.closing = False
@@ -92,12 +100,21 @@ class SendQueue:
         self._quotes = _Quotes(tick, quotes)
         self._append(self._quotes)
 
+    def put_overview(self, text: str) -> None:
+        if self.closing:
+            return
+        if self._overview is not None:
+            self._overview.text = text  # only the newest overview is worth writing
+            return
+        self._overview = _Overview(text)
+        self._append(self._overview)
+
     def close(self, code: int, error: str | None = None) -> None:
         """Drop whatever waits, then write `error` (if any) and close with `code`."""
         if self.closing:
             return
         self._items.clear()
-        self._quotes = None
+        self._quotes = self._overview = None
         self.order_frames = 0
         if error is not None:
             self._append(error)
@@ -128,7 +145,10 @@ class SendQueue:
                 if item is self._quotes:
                     self._quotes = None
                     text = item.text()
-                elif isinstance(item, _Quotes):
+                elif item is self._overview:
+                    self._overview = None
+                    text = item.text
+                elif isinstance(item, _Quotes | _Overview):
                     continue  # dropped by close()
                 else:
                     text = item

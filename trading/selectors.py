@@ -125,14 +125,22 @@ def market_overview_json(*, market: str | None = None) -> str:
     """The same as JSON text, straight from the column: the API sends it without parsing and
     re-encoding it. Plain SQL on purpose: this read serves every client every few seconds, and
     the ORM's query building costs more than the query."""
+    found = market_overview_json_after(after_id=None, market=market)
+    return json.dumps(_empty_overview(market)) if found is None else found[1]
+
+
+def market_overview_json_after(*, after_id: int | None, market: str | None = None) -> tuple[int, str] | None:
+    """(id, JSON text) of the newest overview record, if it is newer than `after_id` (None: any)."""
     meta, quote = MarketOverview._meta, connection.ops.quote_name
     column = quote(meta.get_field(OVERVIEW_COLUMNS[market]).column)
+    pk = quote(meta.pk.column)
+    where, params = ("", []) if after_id is None else (f" WHERE {pk} > %s", [after_id])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {quote(meta.db_table)} ORDER BY {quote(meta.pk.column)} DESC LIMIT 1")
+        cursor.execute(f"SELECT {pk}, {column} FROM {quote(meta.db_table)}{where} ORDER BY {pk} DESC LIMIT 1", params)
         row = cursor.fetchone()
     if row is None:
-        return json.dumps(_empty_overview(market))
-    return row[0].decode() if isinstance(row[0], bytes) else row[0]
+        return None
+    return row[0], row[1].decode() if isinstance(row[1], bytes) else row[1]
 
 
 def _empty_overview(market: str | None) -> dict:

@@ -11,8 +11,10 @@ bar the stream then sends is the one run_market itself recorded.
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
+import time
 from datetime import datetime
 
 import pytest
@@ -26,7 +28,9 @@ from alpaca.trading.stream import TradingStream
 
 from stream.tests import stack
 
-pytestmark = pytest.mark.asyncio
+# django_db: so the suite's test database exists (and stack.Database can reach its server) when this
+# module runs alone; the tests themselves use only the processes' own database.
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
 
 
 class Database(stack.Database):
@@ -168,19 +172,7 @@ async def test_stock_data_stream_receives_trades_quotes_and_the_minute_bar(datab
         assert isinstance(trade.timestamp, datetime) and trade.timestamp.tzinfo is not None
         await asyncio.to_thread(market.popen.wait, 30)
         # The price mover's first tick of the next minute: the minute of its last tick is now closed.
-        last = json.loads(
-            await asyncio.to_thread(
-                shell,
-                database.url,
-                "import json; from datetime import timedelta; from trading.models import MarketTick, PriceBar\n"
-                "tick = MarketTick.objects.order_by('-id').first()\n"
-                "minute = tick.at.replace(second=0, microsecond=0)\n"
-                "bar = PriceBar.objects.get(stock__code='005930', interval='1m', start=minute)\n"
-                "MarketTick.objects.create(at=minute + timedelta(minutes=1), quotes=[dict(tick.quotes[0])])\n"
-                "print(json.dumps({'start': minute.isoformat(), 'ohlcv': [float(bar.open), float(bar.high),"
-                " float(bar.low), float(bar.close), bar.volume]}))",
-            )
-        )
+        last = json.loads(await asyncio.to_thread(shell, database.url, NEXT_MINUTE_TICK))
         start = datetime.fromisoformat(last["start"])
         bar = await next_of(received, Bar, where=lambda b: b.timestamp == start)
         assert bar.symbol == "005930"
@@ -188,3 +180,64 @@ async def test_stock_data_stream_receives_trades_quotes_and_the_minute_bar(datab
     finally:
         market.stop()
         await stop(stream, task)
+
+
+NEXT_MINUTE_TICK = (
+    "import json; from datetime import timedelta; from trading.models import MarketTick, PriceBar\n"
+    "tick = MarketTick.objects.order_by('-id').first()\n"
+    "minute = tick.at.replace(second=0, microsecond=0)\n"
+    "bar = PriceBar.objects.get(stock__code='005930', interval='1m', start=minute)\n"
+    "MarketTick.objects.create(at=minute + timedelta(minutes=1), quotes=[dict(tick.quotes[0])])\n"
+    "print(json.dumps({'start': minute.isoformat(), 'ohlcv': [float(bar.open), float(bar.high),"
+    " float(bar.low), float(bar.close), bar.volume]}))"
+)
+
+RISING_DAYS = (
+    "from datetime import timedelta; from decimal import Decimal; from django.utils import timezone\n"
+    "from trading.models import PriceBar, Stock\n"
+    "stock = Stock.objects.get(code='005930')\n"
+    "today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)\n"
+    "for back in range(1, 6):\n"
+    "    close = Decimal(60000 - back * 2000)\n"
+    "    PriceBar.objects.update_or_create(stock=stock, interval='1d', start=today - timedelta(days=back),"
+    " defaults=dict(open=close, high=close, low=close, close=close, volume=1000))\n"
+    "print('ok')"
+)
+
+
+def wait_for_line(process: stack.Process, text: str, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        log = process.log.read_text(errors="replace") if process.log.exists() else ""
+        if text in log:
+            return log
+        if process.popen.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError(f"no {text!r} in the bot's log:\n{process.tail()}")
+
+
+async def test_the_example_bots_streaming_mode_trades_on_a_closed_minute(database, logs, web, stream_base):
+    key_id, secret = await asyncio.to_thread(new_key, await asyncio.to_thread(stack.Api, web))
+    await asyncio.to_thread(shell, database.url, RISING_DAYS)  # five closes below today's: the trend is up
+    argv = [sys.executable, "examples/alpaca_sma_bot.py", "--url", f"{web}/alpaca", "--stream"]
+    argv += ["--stream-url", f"{stream_base}/alpaca", "--symbols", "005930", "--fast", "2", "--slow", "3"]
+    env = {**os.environ, "APCA_API_KEY_ID": key_id, "APCA_API_SECRET_KEY": secret, "PYTHONUNBUFFERED": "1"}
+    bot = stack.Process("bot", argv, env, logs).start()
+    market = None
+    try:
+        await asyncio.to_thread(wait_for_line, bot, "subscribed to bars: ['005930']")
+        await asyncio.to_thread(wait_for_line, bot, "connected to: ")  # the trading stream
+        market = stack.start_market(database.url, logs, "--interval", "0.2", "--ticks", "5", "--seed", "3")
+        await asyncio.to_thread(market.popen.wait, 30)
+        await asyncio.to_thread(shell, database.url, NEXT_MINUTE_TICK)
+        log = await asyncio.to_thread(wait_for_line, bot, "FILL")
+        assert "005930: bar " in log and "trend up, holding 0" in log and "ORDER" in log
+        assert "005930: NEW " in log and "now holding 1" in log
+        bot.stop()  # SIGTERM: the bot stops its streams and says what it holds
+        assert bot.popen.returncode == 0
+        assert "stopped; positions (held, available): {'005930': (1, 1)}" in bot.tail()
+    finally:
+        bot.kill()
+        if market is not None:
+            market.stop()

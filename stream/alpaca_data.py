@@ -153,6 +153,8 @@ class AlpacaDataConsumer(AsyncWebsocketConsumer):
             except DatabaseError:
                 self.queue.close(CLOSE_TRY_AGAIN_LATER, [wire.data_error(500, "internal error")])
                 return
+        if self.queue.closing:  # gone while the key was checked
+            return
         if user is None:
             self.queue.close(protocol.CLOSE_NOT_AUTHENTICATED, [wire.data_error(402, "auth failed")])
             return
@@ -169,8 +171,11 @@ class AlpacaDataConsumer(AsyncWebsocketConsumer):
             self.queue.close(CLOSE_TRY_AGAIN_LATER, [wire.data_error(500, "internal error")])
             return
         self.joined = True
-        if not self.queue.closing:
-            self.queue.put([wire.data_success("authenticated")])
+        if self.queue.closing:  # gone while the feed started: disconnect() has run already
+            self.feed.leave(self)
+            self.joined = False
+            return
+        self.queue.put([wire.data_success("authenticated")])
 
     def _subscribe(self, lists: dict[str, list[str]], *, add: bool) -> None:
         updated = {channel: dict(symbols) for channel, symbols in self.lists.items()}

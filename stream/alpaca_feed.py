@@ -117,6 +117,12 @@ class Feed:
         """Never called: the feed is registered for no user."""
 
     def deliver_quotes(self, tick: TickFrame, quotes: list[dict] | None) -> None:
+        try:
+            self._tick(tick)
+        except Exception:  # noqa: BLE001 - the hub's caller is the process's one tailer: never break it
+            logger.exception("alpaca data stream: tick %s not sent", tick.tick.id)
+
+    def _tick(self, tick: TickFrame) -> None:
         self._trades_and_quotes(tick)
         minute = tick.tick.at.replace(second=0, microsecond=0)
         if self.bar_minute is None:

@@ -260,3 +260,13 @@ async def test_a_minute_bar_is_sent_once_its_minute_has_closed(runtime, key, sto
     await tick_at(minute + timedelta(seconds=70), [priced("005930", "70100", 30)])
     assert await client.ws.receive_nothing(timeout=0.3)  # same minute: no bar again
     await client.ws.disconnect()
+
+
+async def test_all_trades_with_some_quotes_and_the_feed_leaves_the_hub_with_the_last_client(runtime, key):
+    client = await authenticated(*await adb(key))
+    assert alpaca_data.feed_for(runtime) in runtime.hub.all_codes
+    await client.subscribe(trades=["*"], quotes=["000660"])
+    await tick_at(timezone.now(), [priced("005930", "70100", 10), priced("000660", "120500", 20)])
+    assert [(m["T"], m["S"]) for m in await client.data(3)] == [("t", "005930"), ("t", "000660"), ("q", "000660")]
+    await client.ws.disconnect()
+    assert alpaca_data.feed_for(runtime) not in runtime.hub.all_codes

@@ -14,10 +14,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, models
 from django.utils import timezone
 
-from stocking.core.db import atomic_with_retry
+from stocking.core.db import atomic_with_retry, rows_update_each
 from stocking.core.money import rate_percent
 from stocking.core.wakeup import wakeup_after_commit
 from trading import krx
@@ -161,29 +160,6 @@ def plan_moves(
     return moves
 
 
-def rows_update(*, model: type[models.Model], fields: list[str], rows: dict[int, list]) -> None:
-    """UPDATE many rows by primary key, each with its own values, in one executemany.
-
-    The simulator rewrites every stock each tick; per-row ORM updates (or bulk_update's CASE
-    expressions) cost ~0.5 ms of Python per row, which a full KRX listing cannot afford every 2 s.
-    Values go through each field's get_db_prep_value, exactly as the ORM would send them.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-    params = [
-        [field.get_db_prep_value(value, connection) for field, value in zip(columns, values, strict=True)]
-        + [meta.pk.get_db_prep_value(pk, connection)]
-        for pk, values in rows.items()
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-
-
 def minute_start(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
@@ -221,7 +197,7 @@ def minute_bars_record(*, moves: list[PriceMove], start: datetime) -> None:
         bar.close = move.price
         bar.volume += move.volume
         changed.append(bar)
-    rows_update(
+    rows_update_each(
         model=PriceBar,
         fields=["high", "low", "close", "volume"],
         rows={bar.pk: [bar.high, bar.low, bar.close, bar.volume] for bar in changed},
@@ -252,7 +228,7 @@ def _apply_moves(
     applied = [
         move for move in moves if current.get(move.stock_id) == [move.old_price, move.old_volume, move.trading_date]
     ]
-    rows_update(
+    rows_update_each(
         model=Stock,
         fields=[
             *("current_price", "day_open", "day_high", "day_low", "volume", "trading_value"),

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from portfolio.selectors import portfolio_value
+from portfolio.position_rows import position_rows
+from portfolio.selectors.valuation import portfolio_headline
 from trading import selectors as trading_selectors
 from trading.models import Stock
 
@@ -39,8 +40,11 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"movers": market_movers(), "movers_poll_url": f"{reverse('stock-list')}?page_size=200"}
     if not request.user.is_authenticated:
         return render(request, "pages/landing.html", context)
-    value = portfolio_value(user=request.user)
+    # The totals over every position but PositionValues for the few shown: the page's cost stays
+    # near a bare page's with hundreds of positions.
+    value = portfolio_headline(user=request.user, top=TOP_POSITIONS)
     context["value"] = value
-    context["top_positions"] = sorted(value.positions, key=lambda p: (-p.market_value, p.stock_code))[:TOP_POSITIONS]
+    context["top_positions"] = value.top_positions
+    context["top_rows"] = position_rows(value.top_positions)
     context["recent_orders"] = list(trading_selectors.order_list(user=request.user)[:5])
     return render(request, "pages/dashboard.html", context)

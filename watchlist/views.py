@@ -7,14 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from stocking.core.exceptions import ApplicationError, NotFound
 from stocking.core.money import rate_percent
 from stocking.core.page_errors import add_error
-from stocking.core.templatetags.stocking_format import won
+from stocking.core.page_urls import link, url_template
+from stocking.core.templatetags.stocking_format import number, quote_change, rate, won
 from trading import selectors as trading_selectors
 from trading.services.orders import UnknownStock
 from watchlist import selectors, services
@@ -40,9 +42,25 @@ def watchlists(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
+def _editing(request: HttpRequest) -> tuple[int, str] | None:
+    """The item whose edit form the page opens: ?list=<id>&edit=<code> (each row's Edit link)."""
+    watchlist_id, code = request.GET.get("list", ""), request.GET.get("edit", "")
+    return (int(watchlist_id), code) if watchlist_id.isdigit() and code else None
+
+
 def _render(request: HttpRequest, failed: Failed | None = None) -> HttpResponse:
-    """The page, with a failed form (if any) back in its place showing its errors."""
+    """The page, with a failed form (if any) back in its place showing its errors.
+
+    A list of 200 stocks is a table of 200 rows, so each row is cheap: its cells are formatted here
+    (a dict per row), its links filled into URLs reversed once, its move and remove buttons submit
+    one form per list (form= and formaction=, no form or CSRF token per row), and only one item has
+    an edit form: the one its row's Edit link opened, or whose edit just failed."""
     lists = list(selectors.watchlist_list(user=request.user))
+    editing = _editing(request)
+    stock_url = url_template("trading:stock", "code")
+    watchlists_url = reverse("watchlist:watchlists")
+    actions = {name: url_template(f"watchlist:item-{name}", "watchlist_id", "code") for name in ("move", "remove")}
+    up_label, down_label, remove_label = _("Move %(name)s up"), _("Move %(name)s down"), _("Remove %(name)s")
     places = {("create",)}
     for watchlist in lists:
         prefix = f"wl{watchlist.pk}"
@@ -53,15 +71,49 @@ def _render(request: HttpRequest, failed: Failed | None = None) -> HttpResponse:
         watchlist.add_form = _failed(failed, ("add", watchlist.pk)) or AddStockForm(
             initial={"watchlist": watchlist.pk}, auto_id=f"{prefix}_add_%s"
         )
-        for item in watchlist.items.all():
-            code = item.stock.code
+        watchlist.items_form_id = f"{prefix}-items"
+        watchlist.rows = []
+        items = watchlist.items.all()
+        for index, item in enumerate(items):
+            stock = item.stock
+            code, name, price = stock.code, stock.name, stock.current_price
             places.add(("item", watchlist.pk, code))
-            price = item.stock.current_price
             item.target_gap_rate = (
                 rate_percent(item.target_price - price, price) if item.target_price and price else None
             )
-            item.edit_form = _failed(failed, ("item", watchlist.pk, code)) or ItemForm(
-                initial={"memo": item.memo, "target_price": item.target_price}, auto_id=f"{prefix}_{code}_%s"
+            item.edit_form = _failed(failed, ("item", watchlist.pk, code))
+            if item.edit_form is None and editing == (watchlist.pk, code):
+                item.edit_form = ItemForm(
+                    initial={"memo": item.memo, "target_price": item.target_price}, auto_id=f"{prefix}_{code}_%s"
+                )
+            ids = {"watchlist_id": watchlist.pk, "code": code}
+            watchlist.rows.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "anchor": f"item-{watchlist.pk}-{code}",
+                    "url": link(stock_url, code=code),
+                    "halted": stock.is_halted,
+                    # Formatted numbers hold no markup: marked safe, the template skips escaping them.
+                    "price": mark_safe(number(price)),
+                    "change": quote_change(stock),
+                    "target": mark_safe(number(item.target_price)) if item.target_price else "",
+                    "target_gap": mark_safe(rate(item.target_gap_rate)),
+                    "memo": item.memo,
+                    "move_url": link(actions["move"], **ids),
+                    "remove_url": link(actions["remove"], **ids),
+                    "up": index - 1,
+                    "down": index + 1,
+                    "up_label": up_label % {"name": name},
+                    "down_label": down_label % {"name": name},
+                    "remove_label": remove_label % {"name": name},
+                    "edit_url": f"{watchlists_url}?{urlencode({'list': watchlist.pk, 'edit': code})}"
+                    f"#item-{watchlist.pk}-{code}",
+                    "edit_form": item.edit_form,
+                    "edit_action": link(url_template("watchlist:item-edit", "watchlist_id", "code"), **ids)
+                    if item.edit_form is not None
+                    else "",
+                }
             )
     if failed and failed[0] not in places:
         if len(failed[0]) > 1 and failed[0][1] not in {w.pk for w in lists}:

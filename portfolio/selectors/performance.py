@@ -79,13 +79,15 @@ def _live_point(value: PortfolioValue, today: date) -> HistoryPoint:
     return HistoryPoint(today, value.cash, value.holdings_value, value.total_value, value.net_capital, live=True)
 
 
-def portfolio_history(*, user: User, period: str = "3m") -> list[HistoryPoint]:
-    """Daily snapshots of the current account inside the window, ending with today's live value."""
+def portfolio_history(*, user: User, period: str = "3m", value: PortfolioValue | None = None) -> list[HistoryPoint]:
+    """Daily snapshots of the current account inside the window, ending with today's live value.
+    `value`: the user's portfolio_value when the caller has read it already (a page showing both),
+    so the positions are read once and the curve ends where the page's figures stand."""
     today = local_now().date()
     reset = last_reset(user=user)
     rows = _snapshots(user=user, since=history_start(period, today), before=today, reset=reset)
     points = [HistoryPoint(r.date, r.cash, r.holdings_value, r.total_value, r.net_capital) for r in rows]
-    points.append(_live_point(portfolio_value(user=user), today))
+    points.append(_live_point(value if value is not None else portfolio_value(user=user), today))
     return points
 
 

@@ -156,6 +156,18 @@ def test_portfolio_queries_do_not_grow_with_positions(trader, user):
     assert count_queries(other, "/portfolio/") == one
 
 
+def test_the_positions_table_pages_by_fifty_while_the_figures_cover_all(trader, user):
+    hold(user, 120)
+    value = trader.get("/portfolio/").context["value"]
+    assert len(value.positions) == 120 and value.holdings_value == 120 * 10 * value.positions[0].current_price
+    pages = [html_of(trader.get("/portfolio/", {"page": page, "period": "1m"})) for page in (1, 2, 3)]
+    assert [html.count("data-live-row=") for html in pages] == [50, 50, 20]
+    assert 'data-live-row="200000"' in pages[0] and 'data-live-row="200119"' in pages[2]
+    assert 'href="/portfolio/?page=2&amp;period=1m" rel="next"' in pages[0]
+    assert f"₩{value.holdings_value:,.0f}" in pages[2]
+    assert html_of(trader.get("/portfolio/", {"page": "junk"})).count("data-live-row=") == 50
+
+
 def test_a_new_account_shows_an_empty_portfolio(trader):
     html = html_of(trader.get("/portfolio/"))
     assert "₩10,000,000" in html and 'class="chart chart-donut"' in html  # all cash

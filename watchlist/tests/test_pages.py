@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from trading.models import Stock
 from trading.tests.factories import StockFactory
 from watchlist.models import Watchlist, WatchlistItem
 from watchlist.services import watchlist_add_stock, watchlist_create
@@ -226,7 +227,7 @@ def test_an_unsafe_next_is_ignored(trader, default, stocks):
     assert response["Location"] == "/watchlists/"
 
 
-def test_the_page_costs_the_same_queries_with_one_or_many_items(trader, user, default):
+def test_the_page_costs_the_same_queries_with_one_or_two_hundred_items(trader, user, default):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert trader.get("/watchlists/").status_code == 200
@@ -235,8 +236,54 @@ def test_the_page_costs_the_same_queries_with_one_or_many_items(trader, user, de
     StockFactory(code="100000")
     watchlist_add_stock(user=user, watchlist_id=default.pk, stock_code="100000")
     one = queries()
-    for n in range(1, 40):
+    for n in range(1, 200):
         StockFactory(code=f"{100000 + n:06d}")
-        watchlist_add_stock(user=user, watchlist_id=default.pk, stock_code=f"{100000 + n:06d}")
-    watchlist_create(user=user, name="둘째")
+    WatchlistItem.objects.bulk_create(
+        WatchlistItem(watchlist=default, stock_id=stock_id, position=n)
+        for n, stock_id in enumerate(
+            Stock.objects.filter(code__gt="100000", code__lt="100200").order_by("code").values_list("pk", flat=True),
+            start=1,
+        )
+    )
+    second = watchlist_create(user=user, name="둘째")
+    watchlist_add_stock(user=user, watchlist_id=second.pk, stock_code="100000")
+    assert default.items.count() == 200
     assert queries() == one
+    assert trader.get("/watchlists/", {"list": default.pk, "edit": "100150"}).status_code == 200
+    assert queries() == one
+
+
+def test_rows_share_one_form_per_list_and_only_the_item_being_edited_has_a_form(trader, default, stocks):
+    for code in ("005930", "000660", "005935"):
+        watchlist_add_stock(user=default.user, watchlist_id=default.pk, stock_code=code)
+    html = trader.get("/watchlists/").content.decode()
+    assert html.count(f'form="wl{default.pk}-items"') == 3 + 2 + 2  # remove on each row, up and down but at the ends
+    assert html.count(f'<form id="wl{default.pk}-items" method="post">') == 1
+    assert f'formaction="/watchlists/{default.pk}/stocks/000660/move/" name="position" value="0"' in html
+    assert f'formaction="/watchlists/{default.pk}/stocks/000660/move/" name="position" value="2"' in html
+    assert f'formaction="/watchlists/{default.pk}/stocks/005935/remove/"' in html
+    assert "/edit/" not in html  # no edit form until a row's Edit link asks for one
+    link = f'href="/watchlists/?list={default.pk}&amp;edit=000660#item-{default.pk}-000660"'
+    assert link in html and f'id="item-{default.pk}-000660"' in html
+
+    WatchlistItem.objects.filter(watchlist=default, stock__code="000660").update(memo="<b>메모</b>")
+    response = trader.get("/watchlists/", {"list": default.pk, "edit": "000660"})
+    html = response.content.decode()
+    assert html.count("/edit/") == 1 and f'action="/watchlists/{default.pk}/stocks/000660/edit/"' in html
+    [shown] = response.context["lists"]
+    assert [item.stock.code for item in shown.items.all() if item.edit_form] == ["000660"]
+    assert 'value="&lt;b&gt;메모&lt;/b&gt;"' in html and "<b>메모</b>" not in html
+    for junk in ({"list": "x", "edit": "000660"}, {"list": default.pk, "edit": "999999"}, {"list": 99999, "edit": "1"}):
+        response = trader.get("/watchlists/", junk)
+        assert response.status_code == 200 and "/edit/" not in response.content.decode()
+
+
+def test_the_shared_forms_buttons_post_to_their_items(trader, default, stocks):
+    """What a browser sends for a button with form= and formaction=: the list's form (its CSRF
+    token) to the button's URL, with the button's name and value."""
+    for code in ("005930", "000660"):
+        watchlist_add_stock(user=default.user, watchlist_id=default.pk, stock_code=code)
+    trader.post(f"/watchlists/{default.pk}/stocks/000660/move/", {"position": "0"})
+    assert codes(default) == ["000660", "005930"]
+    trader.post(f"/watchlists/{default.pk}/stocks/000660/remove/", {})
+    assert codes(default) == ["005930"]

@@ -5,10 +5,15 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Throttle counters live in the cache; one test's requests must not throttle the next test.
+    # Throttle counters live in the cache (and slots reserved from it in the process); one test's
+    # requests must not throttle the next test.
+    from stocking.core.throttling import AnonPerViewRateThrottle
+
     cache.clear()
+    AnonPerViewRateThrottle.blocks.clear()
     yield
     cache.clear()
+    AnonPerViewRateThrottle.blocks.clear()
 
 
 @pytest.fixture

@@ -2,27 +2,19 @@
 the newest per-tick record (one query), never computing anything per request; the overview is sent
 as the JSON text it was stored as.
 
-Market data is the same for every client, so these views look up no user, and they are guarded by
-a throttle of their own: DRF's rate throttles write each client's request history to the shared
-cache on every request, which costs more than the answer (with the default file cache, a file
-replaced per request). MarketDataThrottle counts in a fixed window in each process's memory instead:
-a guard against a runaway client (THROTTLE_ANON per address and endpoint, per worker process),
-not an exact quota; put a proxy's limit in front for that.
+Market data is the same for every client, so these views look up no user; they are throttled at
+THROTTLE_ANON per address and endpoint, one counter in the shared cache (every worker sees it).
 """
 
-import time
-
-from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from stocking.core.schema import error_responses
+from stocking.core.throttling import AnonPerViewRateThrottle
 from trading import selectors
 from trading.api import overview_serializers as s
 from trading.models import MarketIndex
@@ -35,35 +27,10 @@ INDEX_CODE = OpenApiParameter(
 )
 
 
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class MarketDataThrottle(BaseThrottle):
-    counts = LocMemCache("stocking-market-data-throttle", {"TIMEOUT": 3600, "OPTIONS": {"MAX_ENTRIES": 20000}})
-
-    def allow_request(self, request, view) -> bool:
-        number, period = api_settings.DEFAULT_THROTTLE_RATES["anon"].split("/")
-        limit, seconds = int(number), PERIODS[period[0]]
-        now = time.time()
-        key = f"{type(view).__name__}:{self.get_ident(request)}:{int(now // seconds)}"
-        if self.counts.add(key, 1, timeout=seconds + 1):
-            count = 1
-        else:
-            try:
-                count = self.counts.incr(key)
-            except ValueError:  # the window's entry expired between the two calls
-                count = 1
-        self.retry_after = seconds - now % seconds
-        return count <= limit
-
-    def wait(self) -> float:
-        return self.retry_after
-
-
 class MarketDataView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [MarketDataThrottle]
+    throttle_classes = [AnonPerViewRateThrottle]
 
 
 def _index(code: str) -> MarketIndex:

@@ -1,6 +1,7 @@
 """GET /api/v1/market/overview, /market/rankings and /indices: public reads of the per-tick record
 and the index rows, in at most two queries; the quote's market cap, trading value and 52-week range."""
 
+import pickle
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -8,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from trading.api.overview_views import MarketDataThrottle
+from stocking.core.throttling import AnonPerViewRateThrottle
 from trading.models import IndexBar, MarketIndex, PriceBar
 from trading.services.indices import index_divisors_kept
 from trading.services.overview import RANKING_SIZE, market_overview_write
@@ -54,15 +55,17 @@ def test_market_data_looks_up_no_user(auth_client, market, django_assert_num_que
 
 
 @pytest.fixture
-def two_a_minute(settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "2/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    MarketDataThrottle.counts.clear()
-    yield
-    MarketDataThrottle.counts.clear()
+def rate(monkeypatch):
+    def set_rate(value: str) -> None:
+        monkeypatch.setattr(AnonPerViewRateThrottle, "THROTTLE_RATES", {"anon": value})
+        cache.clear()
+        AnonPerViewRateThrottle.blocks.clear()
+
+    return set_rate
 
 
-def test_market_data_is_throttled_per_address_and_endpoint_without_the_shared_cache(api_client, market, two_a_minute):
+def test_market_data_is_throttled_per_address_and_endpoint_in_the_shared_cache(api_client, market, rate):
+    rate("2/min")
     for _ in range(2):
         assert api_client.get("/api/v1/market/overview").status_code == 200
     throttled = api_client.get("/api/v1/market/overview")
@@ -70,7 +73,23 @@ def test_market_data_is_throttled_per_address_and_endpoint_without_the_shared_ca
     assert 0 < int(throttled["Retry-After"]) <= 60
     assert api_client.get("/api/v1/indices").status_code == 200  # another endpoint counts apart
     assert api_client.get("/api/v1/market/overview", REMOTE_ADDR="10.0.0.2").status_code == 200
-    assert not cache._cache  # nothing written to the shared cache
+    # One counter per address, endpoint and window, in the cache every worker shares.
+    assert any("MarketOverviewView" in key for key in cache._cache)
+
+
+def test_workers_take_blocks_of_the_shared_count_and_never_exceed_the_limit(api_client, market, rate):
+    """Three workers (each with its own reserved slots) serving one client in turn: 40 requests
+    pass at most, each process writing the shared counter once per block of 2."""
+    rate("40/min")
+    worker_slots = [{}, {}, {}]
+    passed = 0
+    for n in range(60):
+        AnonPerViewRateThrottle.blocks = worker_slots[n % 3]  # the process that takes this request
+        passed += api_client.get("/api/v1/market/overview").status_code == 200
+    AnonPerViewRateThrottle.blocks = {}
+    assert 40 - 3 * (2 - 1) <= passed <= 40
+    counter = next(pickle.loads(value) for key, value in cache._cache.items() if "MarketOverviewView" in key)
+    assert counter == 60  # 30 shared writes of 2 slots each: every slot handed out was counted
 
 
 @pytest.mark.parametrize("market_param", ["KOSDAQ", "kosdaq"])

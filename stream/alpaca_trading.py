@@ -55,7 +55,8 @@ class TradeUpdates:
 
     def texts_for(self, user_id: int, frames: list[OrderFrame]) -> list[str]:
         events = [frame.event for frame in frames]
-        todo = [event for event in events if event.id not in self.texts]
+        texts = {event.id: self.texts[event.id] for event in events if event.id in self.texts}
+        todo = [event for event in events if event.id not in texts]
         if todo:
             missing = {e.payload["order"]["id"] for e in todo} - self.public_ids.keys()
             for pk, public_id in order_public_ids(sorted(missing)).items() if missing else ():
@@ -78,8 +79,9 @@ class TradeUpdates:
                     public_id=public_id,
                     position_qty=held.get(execution["id"]) if execution else None,
                 )
-                self.texts.put(event.id, protocol.encode(message))
-        return [self.texts[event.id] for event in events if event.id in self.texts]
+                texts[event.id] = protocol.encode(message)
+                self.texts.put(event.id, texts[event.id])
+        return [texts[event.id] for event in events if event.id in texts]
 
 
 _translators: "weakref.WeakKeyDictionary[Runtime, TradeUpdates]" = weakref.WeakKeyDictionary()

@@ -143,6 +143,24 @@ async def test_a_cancelled_order_is_canceled_and_a_triggered_stop_is_not_forward
     await client.ws.disconnect()
 
 
+async def test_a_modified_order_is_replaced_in_place_and_both_sockets_of_a_user_get_it(runtime, trader, stock):
+    from trading.services import order_modify
+
+    user, key_id, secret = await adb(trader)
+    first, second = await listening(key_id, secret), await listening(key_id, secret)
+    limit = await aplace(user, order_type="limit", limit_price=Decimal("69000"), quantity=2)
+    await adb(lambda: order_modify(user=user, order_id=limit.pk, limit_price=Decimal("68500"), quantity=3))
+    updates = await first.updates(2)
+    assert updates == await second.updates(2)
+    assert [u["event"] for u in updates] == ["new", "replaced"]
+    assert updates[0]["order"]["id"] == updates[1]["order"]["id"]
+    assert (updates[1]["order"]["limit_price"], updates[1]["order"]["qty"]) == ("68500", "3")
+    assert (updates[0]["order"]["limit_price"], updates[0]["order"]["qty"]) == ("69000", "2")  # as it was then
+    assert TradeUpdate(**updates[1]).event == "replaced"
+    await first.ws.disconnect()
+    await second.ws.disconnect()
+
+
 async def test_nothing_arrives_before_listen_or_from_another_user(runtime, trader, stock):
     alice, key_id, secret = await adb(trader)
     bob, *_ = await adb(trader)

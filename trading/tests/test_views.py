@@ -98,6 +98,24 @@ def test_stock_page_shows_the_quote_limits_and_a_login_prompt_to_visitors(client
     assert "<form" not in html.split('id="ticket"')[1].split("</section>")[0]
 
 
+def test_stock_page_shows_trading_value_market_cap_and_the_52_week_range(client, stock):
+    Stock.objects.filter(pk=stock.pk).update(
+        current_price=Decimal("71400"),
+        listed_shares=5_969_782_550,
+        trading_value=Decimal("1234500000000"),
+        high_52w=Decimal("88800"),
+        low_52w=Decimal("49900"),
+        day_high=Decimal("72000"),
+        day_low=Decimal("70000"),
+    )
+    html = client.get("/market/005930/").content.decode()
+    facts = html.split('class="facts')[1].split("</dl>")[0]
+    assert "426.2조" in facts  # 71,400 × 5,969,782,550 won
+    assert "1.2조" in facts
+    assert '<dd data-bind="high_52w" data-format="number">88,800</dd>' in facts
+    assert '<dd data-bind="low_52w" data-format="number">49,900</dd>' in facts
+
+
 @pytest.mark.parametrize("code", ["999999", "abc", "0059301", "%20"])
 def test_unknown_stock_codes_are_404_not_500(client, code):
     assert client.get(f"/market/{code}/").status_code == 404

@@ -15,8 +15,10 @@ other, so each has the whole server: GET /healthz, GET /api/v1/auth/me (spread o
 market orders spread over the users, market orders from one user (every order serialized on one
 balance row). Each account alternates buy and sell of one share. The phases repeat `--rounds`
 times, every other round in reverse order, so drift on this shared machine hits all of them alike.
-Throttle counters live in a private file cache (the default backend, a private directory) or, with
---redis, in Redis db 13 (flushed before and after; no other db is touched).
+Throttle counters live in a private file cache (the default backend, in a private directory on
+tmpfs where the settings' default would be, /dev/shm, else in the run's temp dir on disk;
+--cache-dir picks the parent) or, with --redis, in Redis db 13 (flushed before and after; no other
+db is touched).
 
 Printed: req/s, p50/p99, status counts, the server's CPU per request (gunicorn and mariadbd,
 which this noisy machine's other load does not inflate as much as it does req/s), the client's CPU
@@ -50,6 +52,7 @@ from serverlib import (  # noqa: E402
     PrivateMariaDB,
     code_version,
     cpu_seconds,
+    default_cache_parent,
     find_binary,
     free_port,
     machine_busy_seconds,
@@ -146,8 +149,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--cache-dir",
         type=Path,
-        help="put the file cache in a private directory under this one (e.g. /dev/shm for tmpfs)"
-        " instead of the run's temp dir on disk, where var/cache would be",
+        help="put the file cache in a private directory under this one (default: /dev/shm where the"
+        " settings' default cache is, else the run's temp dir)",
     )
     parser.add_argument(
         "--env",
@@ -317,8 +320,9 @@ def main() -> int:
         db = PrivateMariaDB(workdir, database="stocking_bench")
         cleanup.add(db.stop)
         db.start()
-        if args.cache_dir:
-            cache_dir = Path(tempfile.mkdtemp(prefix="stocking-bench-cache-", dir=args.cache_dir))
+        cache_parent = args.cache_dir or default_cache_parent()
+        if cache_parent:
+            cache_dir = Path(tempfile.mkdtemp(prefix="stocking-bench-cache-", dir=cache_parent))
             cleanup.add(lambda: shutil.rmtree(cache_dir, ignore_errors=True))
         else:
             cache_dir = workdir / "cache"

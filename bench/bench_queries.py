@@ -1,14 +1,17 @@
 """Benchmark: SQL statements (and transactions, and in-process time) per request, with 1 and 200 rows.
 
-    .venv/bin/python bench/bench_queries.py [--repeat 5] [--show "market buy"]
+    .venv/bin/python bench/bench_queries.py [--repeat 10] [--show "market buy"]
     DATABASE_URL=mysql://root@127.0.0.1:3306/stocking_benchq .venv/bin/python bench/bench_queries.py
 
 Runs the real settings (PYTHON_ENV=development, DEBUG off, the real authentication and throttle
 classes with THROTTLE_ALL=100000000/min) through Django's test client in this process, on a
 throw-away test database: in-memory SQLite by default, `test_NAME_queries` on the server
 DATABASE_URL names (created and dropped here). Throttle counters use the settings' default
-backend, a file cache (no SQL), in a private temp directory instead of var/cache so no other
-process shares it; CACHE_URL=redis://... is honoured if set.
+backend, a file cache (no SQL), in a private directory (on tmpfs, /dev/shm, where the settings'
+default is) so no other process shares it; CACHE_URL=redis://... is honoured if set. Templates
+render as a server renders them: without the test runner's instrumentation (a signal and a copy
+of the context for every template and include, ~15% of a page), which setup_test_environment()
+installs and this script takes out again.
 
 Two users: "1" holds 1 position, 1 resting order and 1 watchlist item; "200" holds 200 positions,
 200 resting orders (plus the 200 filled buys that opened the positions) and a 200-item watchlist.
@@ -36,7 +39,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-CACHE_DIR = Path(tempfile.mkdtemp(prefix="stocking-bench-queries-cache-"))
+from serverlib import code_version, default_cache_parent  # noqa: E402
+
+# On tmpfs where the settings' default cache is (a file rewrite there ~0.02 ms, on disk ~0.6 ms).
+CACHE_DIR = Path(tempfile.mkdtemp(prefix="stocking-bench-queries-cache-", dir=default_cache_parent()))
 atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)  # also when an importer fails early
 os.environ["DJANGO_SETTINGS_MODULE"] = "stocking.settings"
 os.environ["PYTHON_ENV"] = "development"
@@ -50,11 +56,11 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template import Template  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
-from serverlib import code_version  # noqa: E402
 
 from accounts.services import user_register  # noqa: E402
 from portfolio.models import Position  # noqa: E402
@@ -103,7 +109,17 @@ def resting_order(account: Account) -> dict:
     return {"order_id": order.pk}
 
 
+# Reads first: the write probes add orders (and the cancel and modify ones resting orders) to the
+# accounts, and the reads should see the accounts as seeded (user '1': one open order, not a dozen).
 PROBES = [
+    Probe("GET /api/v1/portfolio", "get", lambda a: "/api/v1/portfolio"),
+    Probe("GET /api/v1/orders", "get", lambda a: "/api/v1/orders"),
+    Probe("GET /api/v1/watchlists/{id}", "get", lambda a: f"/api/v1/watchlists/{a.watchlist_id}"),
+    Probe("GET /api/v1/auth/me", "get", lambda a: "/api/v1/auth/me"),
+    Probe("GET / (dashboard page)", "get", lambda a: "/", page=True),
+    Probe("GET /portfolio/ (page)", "get", lambda a: "/portfolio/", page=True),
+    Probe("GET /orders/ (page)", "get", lambda a: "/orders/", page=True),
+    Probe("GET /watchlists/ (page)", "get", lambda a: "/watchlists/", page=True),
     Probe(
         "POST order, market buy",
         "post",
@@ -139,14 +155,6 @@ PROBES = [
         lambda a: {"limit_price": "9100"},
         prepare=resting_order,
     ),
-    Probe("GET /api/v1/portfolio", "get", lambda a: "/api/v1/portfolio"),
-    Probe("GET /api/v1/orders", "get", lambda a: "/api/v1/orders"),
-    Probe("GET /api/v1/watchlists/{id}", "get", lambda a: f"/api/v1/watchlists/{a.watchlist_id}"),
-    Probe("GET /api/v1/auth/me", "get", lambda a: "/api/v1/auth/me"),
-    Probe("GET / (dashboard page)", "get", lambda a: "/", page=True),
-    Probe("GET /portfolio/ (page)", "get", lambda a: "/portfolio/", page=True),
-    Probe("GET /orders/ (page)", "get", lambda a: "/orders/", page=True),
-    Probe("GET /watchlists/ (page)", "get", lambda a: "/watchlists/", page=True),
 ]
 
 
@@ -219,6 +227,14 @@ def seed_account(size: int, stocks: list[Stock]) -> Account:
     return Account(size, user, api, page, stocks[0].code, watchlist.pk)
 
 
+def setup_test_environment_as_served() -> None:
+    """The test client's environment (its host allowed, mail kept in memory) with templates
+    rendered as gunicorn renders them, not through the test runner's instrumented renderer."""
+    served = Template._render
+    setup_test_environment()
+    Template._render = served
+
+
 def use_test_database(suffix: str) -> None:
     """In-memory SQLite, or test_NAME_<suffix> on a server: never the suite's test_NAME, which
     someone may be using on the same server right now."""
@@ -281,11 +297,11 @@ def spread(values: list[int]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="counted runs and timed runs per request")
+    parser.add_argument("--repeat", type=int, default=10, help="counted runs and timed runs per request")
     parser.add_argument("--show", action="append", default=[], help="print the SQL of requests whose name has this")
     args = parser.parse_args()
 
-    setup_test_environment()
+    setup_test_environment_as_served()
     use_test_database("queries")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
@@ -342,16 +358,24 @@ def main() -> None:
         )
 
         me = min(rows["GET /api/v1/auth/me"][200].cpu_ms)
-        print(f"\nPages with 200 positions against /auth/me ({me:.1f} ms CPU; the goal: at most 3x):")
+        print(
+            f"\nPages with 200 positions / orders / items against /auth/me ({me:.1f} ms CPU; the goal, for the"
+            " dashboard and the portfolio page: at most 3x):"
+        )
         for name, measured in rows.items():
             if "page" in name:
                 ms = min(measured[200].cpu_ms)
-                print(f"  {name:<28} {ms:>7.1f} ms = {ms / me:.1f}x {'ok' if ms <= 3 * me else 'over'}")
+                goal = name.startswith(("GET / ", "GET /portfolio/"))
+                verdict = (
+                    ("met" if ms <= 3 * me else f"not met: {ms / (3 * me):.1f}x the goal") if goal else "(no goal)"
+                )
+                print(f"  {name:<28} {ms:>7.1f} ms = {ms / me:.1f}x  {verdict}")
         market = rows["POST order, market buy"][200]
         resting = rows["POST order, limit that rests"][200]
         print(
-            f"Goals: market order <= 12 statements in 1 transaction: {max(market.statements)} in"
-            f" {max(market.transactions)}; resting limit <= 10: {max(resting.statements)}"
+            f"Goals: market order <= 14 statements (12 + the order-event outbox's 2, issue 15) in 1"
+            f" transaction: {max(market.statements)} in {max(market.transactions)}; resting limit <= 10:"
+            f" {max(resting.statements)}"
         )
         for wanted in args.show:
             for name, measured in rows.items():

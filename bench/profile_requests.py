@@ -39,7 +39,6 @@ from decimal import Decimal  # noqa: E402
 
 from django.db import connection  # noqa: E402
 from django.test import override_settings  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.services import user_register  # noqa: E402
 from trading.models import Stock  # noqa: E402
@@ -108,7 +107,7 @@ MATCH_STEPS = [
     step("  fills_execute", "trading/services/execution.py", "fills_execute"),
     step("    settle in memory", "trading/services/execution.py", "_settle"),
     step("    order events (outbox)", "trading/services/events.py"),
-    step("    bulk_update (orders; balances, positions)", "django/db/models/query.py", "bulk_update"),
+    step("    rows_update (orders; balances, positions)", "stocking/core/db.py", "rows_update"),
     step("    bulk_create (executions; ledger)", "django/db/models/query.py", "bulk_create"),
     step("    ledger_flush", "portfolio/services/ledger.py", "ledger_flush"),
     step("    positions_save", "portfolio/services/positions.py", "positions_save"),
@@ -298,7 +297,7 @@ def main() -> None:
     parser.add_argument("--tree", action="store_true", help="print pyinstrument's call tree as well")
     args = parser.parse_args()
 
-    setup_test_environment()
+    bq.setup_test_environment_as_served()
     bq.use_test_database("profile")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -153,7 +153,7 @@ class AlpacaDataConsumer(AsyncWebsocketConsumer):
             except DatabaseError:
                 self.queue.close(CLOSE_TRY_AGAIN_LATER, [wire.data_error(500, "internal error")])
                 return
-        if self.queue.closing:  # gone while the key was checked
+        if self.queue.closing:  # closed meanwhile (the auth timeout fired while the key was checked)
             return
         if user is None:
             self.queue.close(protocol.CLOSE_NOT_AUTHENTICATED, [wire.data_error(402, "auth failed")])
@@ -171,7 +171,7 @@ class AlpacaDataConsumer(AsyncWebsocketConsumer):
             self.queue.close(CLOSE_TRY_AGAIN_LATER, [wire.data_error(500, "internal error")])
             return
         self.joined = True
-        if self.queue.closing:  # gone while the feed started: disconnect() has run already
+        if self.queue.closing:  # closed while the feed started: it must not keep this socket
             self.feed.leave(self)
             self.joined = False
             return

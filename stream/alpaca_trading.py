@@ -204,7 +204,7 @@ class AlpacaTradingConsumer(AsyncWebsocketConsumer):
         except DatabaseError:
             self.queue.close(CLOSE_TRY_AGAIN_LATER, protocol.encode(wire.authorization("unauthorized")))
             return
-        if self.queue.closing:  # gone while the credentials were checked
+        if self.queue.closing:  # closed meanwhile (the auth timeout fired while the credentials were checked)
             return
         if user_id is None or (self.user_id is not None and user_id != self.user_id):
             self._reject("invalid credentials")

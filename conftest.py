@@ -7,13 +7,13 @@ from rest_framework.test import APIClient
 def _fresh_cache():
     # Throttle counters live in the cache (and slots reserved from it in the process); one test's
     # requests must not throttle the next test.
-    from stocking.core.throttling import AnonPerViewRateThrottle
+    from stocking.core.throttling import reserved_slots
 
     cache.clear()
-    AnonPerViewRateThrottle.blocks.clear()
+    reserved_slots.clear()
     yield
     cache.clear()
-    AnonPerViewRateThrottle.blocks.clear()
+    reserved_slots.clear()
 
 
 @pytest.fixture

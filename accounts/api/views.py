@@ -8,6 +8,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.api.representations import user_json
 from accounts.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyInputSerializer,
@@ -117,7 +118,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserOutputSerializer}, summary="The current user", tags=["auth"])
     def get(self, request):
-        return Response(UserOutputSerializer(request.user).data)
+        return Response(user_json(request.user))
 
     @extend_schema(
         request=ProfileInputSerializer,

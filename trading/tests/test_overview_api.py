@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from stocking.core import throttling
 from stocking.core.throttling import AnonPerViewRateThrottle
 from trading.models import IndexBar, MarketIndex, PriceBar
 from trading.services.indices import index_divisors_kept
@@ -59,7 +60,7 @@ def rate(monkeypatch):
     def set_rate(value: str) -> None:
         monkeypatch.setattr(AnonPerViewRateThrottle, "THROTTLE_RATES", {"anon": value})
         cache.clear()
-        AnonPerViewRateThrottle.blocks.clear()
+        throttling.reserved_slots.clear()
 
     return set_rate
 
@@ -77,16 +78,16 @@ def test_market_data_is_throttled_per_address_and_endpoint_in_the_shared_cache(a
     assert any("MarketOverviewView" in key for key in cache._cache)
 
 
-def test_workers_take_blocks_of_the_shared_count_and_never_exceed_the_limit(api_client, market, rate):
+def test_workers_take_blocks_of_the_shared_count_and_never_exceed_the_limit(api_client, market, rate, monkeypatch):
     """Three workers (each with its own reserved slots) serving one client in turn: 40 requests
     pass at most, each process writing the shared counter once per block of 2."""
     rate("40/min")
     worker_slots = [{}, {}, {}]
     passed = 0
     for n in range(60):
-        AnonPerViewRateThrottle.blocks = worker_slots[n % 3]  # the process that takes this request
+        # The process that takes this request: its own reserved slots.
+        monkeypatch.setattr(throttling, "reserved_slots", worker_slots[n % 3])
         passed += api_client.get("/api/v1/market/overview").status_code == 200
-    AnonPerViewRateThrottle.blocks = {}
     assert 40 - 3 * (2 - 1) <= passed <= 40
     counter = next(pickle.loads(value) for key, value in cache._cache.items() if "MarketOverviewView" in key)
     assert counter == 60  # 30 shared writes of 2 slots each: every slot handed out was counted

@@ -4,14 +4,13 @@ import heapq
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from operator import itemgetter
 from typing import NamedTuple
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
-from portfolio.models import Balance, Position
+from portfolio.models import Position
 from portfolio.selectors.cash import balance_get
 from stocking.core.money import ZERO, rate_percent
 from trading.models import Execution
@@ -60,13 +59,13 @@ class PortfolioValue:
     positions: list[PositionValue]
 
 
-def _price_now(position: Position) -> Decimal:
+def _price_now(position) -> Decimal:
     # A stock that lost its quote (delisted without a price) is carried at what it cost.
     stock = position.stock
     return stock.current_price if stock.current_price is not None else position.average_price
 
 
-def _value_position(position: Position, total_value: Decimal) -> PositionValue:
+def _value_position(position, total_value: Decimal) -> PositionValue:
     stock = position.stock
     price = _price_now(position)
     previous = stock.previous_close or price
@@ -98,38 +97,6 @@ def position_list(*, user: User) -> list[Position]:
     return list(Position.objects.filter(user=user).select_related("stock").order_by("stock__code"))
 
 
-@dataclass(frozen=True)
-class _Cash:
-    cash: Decimal
-    reserved_cash: Decimal
-    net_capital: Decimal
-
-    @property
-    def available_cash(self) -> Decimal:
-        return self.cash - self.reserved_cash
-
-
-def _positions_and_cash(*, user: User) -> tuple[list[Position], _Cash]:
-    """The positions and the balance as of one moment. Read in one statement: under READ COMMITTED
-    two statements could straddle a fill and count its cash after the debit but its shares before."""
-    balance = Balance.objects.filter(user_id=OuterRef("user_id"))
-    positions = list(
-        Position.objects.filter(user=user)
-        .select_related("stock")
-        .annotate(
-            balance_cash=Subquery(balance.values("cash")[:1]),
-            balance_reserved=Subquery(balance.values("reserved_cash")[:1]),
-            balance_capital=Subquery(balance.values("net_capital")[:1]),
-        )
-        .order_by("stock__code")
-    )
-    if positions:
-        first = positions[0]
-        return positions, _Cash(first.balance_cash, first.balance_reserved, first.balance_capital)
-    bare = balance_get(user=user)
-    return positions, _Cash(bare.cash, bare.reserved_cash, bare.net_capital)
-
-
 def realized_pnl_total(*, user: User, after_execution_id: int = 0) -> Decimal:
     """Realized P/L summed from the fills themselves, so closed (deleted) positions still count."""
     total = Execution.objects.filter(user=user, id__gt=after_execution_id).aggregate(total=Sum("realized_pnl"))
@@ -138,32 +105,10 @@ def realized_pnl_total(*, user: User, after_execution_id: int = 0) -> Decimal:
 
 def portfolio_value(*, user: User) -> PortfolioValue:
     """Cash, holdings at current prices, P/L and per-position figures; two queries whatever the size."""
-    positions, balance = _positions_and_cash(user=user)
-    holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
-    total_value = balance.cash + holdings
-    values = [_value_position(p, total_value) for p in positions]
-    total_cost = sum((p.cost_basis for p in positions), ZERO)
-    unrealized = holdings - total_cost
-    day_change = sum((v.day_change for v in values), ZERO)
-    total_pnl = total_value - balance.net_capital
-    return PortfolioValue(
-        as_of=timezone.now(),
-        cash=balance.cash,
-        reserved_cash=balance.reserved_cash,
-        available_cash=balance.available_cash,
-        holdings_value=holdings,
-        total_value=total_value,
-        total_cost=total_cost,
-        unrealized_pnl=unrealized,
-        unrealized_pnl_rate=rate_percent(unrealized, total_cost),
-        realized_pnl=realized_pnl_total(user=user),
-        day_change=day_change,
-        day_change_rate=rate_percent(day_change, total_value - day_change),
-        net_capital=balance.net_capital,
-        total_pnl=total_pnl,
-        total_return_rate=rate_percent(total_pnl, balance.net_capital) if balance.net_capital > 0 else None,
-        positions=values,
-    )
+    rows, balance = _rows_and_cash(user=user)
+    summary = _summary(rows, balance)
+    values = [_value_position(row, summary["total_value"]) for row in rows]
+    return PortfolioValue(**summary, realized_pnl=realized_pnl_total(user=user), positions=values)
 
 
 @dataclass(frozen=True)
@@ -184,7 +129,7 @@ class Allocation:
 
 def portfolio_allocation(*, user: User) -> Allocation:
     """Weights by stock and by sector, with cash as its own slice; largest first."""
-    positions, balance = _positions_and_cash(user=user)
+    positions, balance = _rows_and_cash(user=user)
     holdings = sum((_price_now(p) * p.quantity for p in positions), ZERO)
     total = balance.cash + holdings
     by_stock = [
@@ -204,33 +149,21 @@ def portfolio_allocation(*, user: User) -> Allocation:
     )
 
 
-# --- the dashboard's figures (the lean read of the numbers above) ---------------------------
+# --- the one read and the totals every valuation shares ---------------------------------------
 
 
 @dataclass(frozen=True)
-class PortfolioHeadline:
-    """portfolio_value's totals (all but realized_pnl, which the dashboard leaves out) with its
-    `top` largest positions only, largest first, and how many positions there are in all."""
-
-    as_of: datetime
+class _Cash:
     cash: Decimal
     reserved_cash: Decimal
-    available_cash: Decimal
-    holdings_value: Decimal
-    total_value: Decimal
-    total_cost: Decimal
-    unrealized_pnl: Decimal
-    unrealized_pnl_rate: Decimal | None
-    day_change: Decimal
-    day_change_rate: Decimal | None
     net_capital: Decimal
-    total_pnl: Decimal
-    total_return_rate: Decimal | None
-    position_count: int
-    top_positions: list[PositionValue]
+
+    @property
+    def available_cash(self) -> Decimal:
+        return self.cash - self.reserved_cash
 
 
-_HEADLINE_COLUMNS = (
+_COLUMNS = (
     "quantity",
     "reserved_quantity",
     "average_price",
@@ -258,8 +191,8 @@ class _RowStock(NamedTuple):
 
 
 class _Row:
-    """A position read as a tuple, shaped like a Position with its stock for _price_now and
-    _value_position (so both valuations share one arithmetic)."""
+    """A position read as a tuple, shaped like a Position with its stock (for _price_now and
+    _value_position): Position and Stock instances cost 5–6× more to build, per position."""
 
     __slots__ = ("quantity", "reserved_quantity", "average_price", "cost_basis", "realized_pnl", "stock")
 
@@ -272,49 +205,83 @@ class _Row:
         return self.quantity - self.reserved_quantity
 
 
-def portfolio_headline(*, user: User, top: int) -> PortfolioHeadline:
-    """The figures portfolio_value gives, for a page that shows the totals and a few positions:
-    one statement reads every position's numbers as tuples (the balance joined to each, for the
-    reason _positions_and_cash gives) instead of Position and Stock instances, and only the `top`
-    largest become PositionValues. With 200 positions it costs a quarter to a sixth of portfolio_value."""
-    tuples = list(Position.objects.filter(user=user).order_by("stock__code").values_list(*_HEADLINE_COLUMNS))
+def _rows_and_cash(*, user: User) -> tuple[list[_Row], _Cash]:
+    """The positions (by code) and the balance as of one moment. One statement, the balance joined
+    to each position: under READ COMMITTED two statements could straddle a fill and count its
+    cash after the debit but its shares before."""
+    tuples = list(Position.objects.filter(user=user).order_by("stock__code").values_list(*_COLUMNS))
     if tuples:
-        balance = _Cash(*tuples[0][11:14])
-    else:
-        bare = balance_get(user=user)
-        balance = _Cash(bare.cash, bare.reserved_cash, bare.net_capital)
-    rows = [_Row(values) for values in tuples]
-    worth: list[tuple[Decimal, _Row]] = []
+        return [_Row(values) for values in tuples], _Cash(*tuples[0][11:14])
+    bare = balance_get(user=user)
+    return [], _Cash(bare.cash, bare.reserved_cash, bare.net_capital)
+
+
+def _summary(rows: list[_Row], balance: _Cash) -> dict:
+    """The account's totals, as PortfolioValue and PortfolioHeadline both carry them."""
     holdings = total_cost = day_change = ZERO
     for row in rows:
         price = _price_now(row)
-        market_value = price * row.quantity
-        worth.append((market_value, row))
-        holdings += market_value
+        holdings += price * row.quantity
         total_cost += row.cost_basis
         day_change += (price - (row.stock.previous_close or price)) * row.quantity
     total_value = balance.cash + holdings
     unrealized = holdings - total_cost
-    # nlargest is a stable sort: equal values stay in code order, as portfolio_value's pages list them.
-    largest = heapq.nlargest(top, worth, key=itemgetter(0))
     total_pnl = total_value - balance.net_capital
+    return {
+        "as_of": timezone.now(),
+        "cash": balance.cash,
+        "reserved_cash": balance.reserved_cash,
+        "available_cash": balance.available_cash,
+        "holdings_value": holdings,
+        "total_value": total_value,
+        "total_cost": total_cost,
+        "unrealized_pnl": unrealized,
+        "unrealized_pnl_rate": rate_percent(unrealized, total_cost),
+        "day_change": day_change,
+        "day_change_rate": rate_percent(day_change, total_value - day_change),
+        "net_capital": balance.net_capital,
+        "total_pnl": total_pnl,
+        "total_return_rate": rate_percent(total_pnl, balance.net_capital) if balance.net_capital > 0 else None,
+    }
+
+
+# --- the dashboard's figures ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioHeadline:
+    """portfolio_value's totals (all but realized_pnl, which the dashboard leaves out) with its
+    `top` largest positions only, largest first, and how many positions there are in all."""
+
+    as_of: datetime
+    cash: Decimal
+    reserved_cash: Decimal
+    available_cash: Decimal
+    holdings_value: Decimal
+    total_value: Decimal
+    total_cost: Decimal
+    unrealized_pnl: Decimal
+    unrealized_pnl_rate: Decimal | None
+    day_change: Decimal
+    day_change_rate: Decimal | None
+    net_capital: Decimal
+    total_pnl: Decimal
+    total_return_rate: Decimal | None
+    position_count: int
+    top_positions: list[PositionValue]
+
+
+def portfolio_headline(*, user: User, top: int) -> PortfolioHeadline:
+    """The figures portfolio_value gives, for a page that shows the totals and a few positions:
+    only the `top` largest positions become PositionValues."""
+    rows, balance = _rows_and_cash(user=user)
+    summary = _summary(rows, balance)
+    # nlargest is a stable sort: equal values stay in code order, as portfolio_value's pages list them.
+    largest = heapq.nlargest(top, rows, key=lambda row: _price_now(row) * row.quantity)
     return PortfolioHeadline(
-        as_of=timezone.now(),
-        cash=balance.cash,
-        reserved_cash=balance.reserved_cash,
-        available_cash=balance.available_cash,
-        holdings_value=holdings,
-        total_value=total_value,
-        total_cost=total_cost,
-        unrealized_pnl=unrealized,
-        unrealized_pnl_rate=rate_percent(unrealized, total_cost),
-        day_change=day_change,
-        day_change_rate=rate_percent(day_change, total_value - day_change),
-        net_capital=balance.net_capital,
-        total_pnl=total_pnl,
-        total_return_rate=rate_percent(total_pnl, balance.net_capital) if balance.net_capital > 0 else None,
+        **summary,
         position_count=len(rows),
-        top_positions=[_value_position(row, total_value) for _, row in largest],
+        top_positions=[_value_position(row, summary["total_value"]) for row in largest],
     )
 
 

@@ -48,3 +48,20 @@ def test_daily_bars_only_when_asked(bars):
 def test_a_bad_keep_is_a_clear_error(bars):
     with pytest.raises(CommandError, match="duration like"):
         run("--keep", "thirty days")
+
+
+def test_index_minute_bars_are_pruned_with_the_stocks(bars):
+    from decimal import Decimal
+
+    from trading.models import IndexBar, MarketIndex
+
+    index = MarketIndex.objects.create(code="KOSPI", name="KOSPI", base_value=Decimal("2600"), divisor=Decimal("1"))
+    now = timezone.now()
+    for days in (1, 31):
+        for interval in ("1m", "1d"):
+            IndexBar.objects.create(
+                index=index, interval=interval, start=now - timedelta(days=days), open=1, high=1, low=1, close=1
+            )
+    assert "Would delete 3 1m bars" in run("--keep", "30d", "--dry-run")
+    assert "Deleted 3 1m bars older than 30d." in run("--keep", "30d")
+    assert sorted(IndexBar.objects.values_list("interval", flat=True)) == ["1d", "1d", "1m"]

@@ -2,15 +2,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from stocking.core.durations import duration
-from trading.models import PriceBar
+from trading.models import IndexBar, PriceBar
 from trading.services.pricebars import pricebars_prune, pricebars_to_prune
 
 
 class Command(BaseCommand):
     help = (
-        "Delete price bars older than --keep (default 30d): the market engine writes a 1-minute bar per "
-        "stock per minute, so that table grows without bound otherwise. Daily bars are kept unless "
-        "--interval 1d is given."
+        "Delete price bars (stocks' and indices') older than --keep (default 30d): the market engine writes "
+        "a 1-minute bar per stock and per index per minute, so those tables grow without bound otherwise. "
+        "Daily bars are kept unless --interval 1d is given."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +26,10 @@ class Command(BaseCommand):
         cutoff = timezone.now() - keep
         interval = options["interval"]
         if options["dry_run"]:
-            count = pricebars_to_prune(older_than=cutoff, interval=interval).count()
+            count = sum(
+                pricebars_to_prune(older_than=cutoff, interval=interval, model=model).count()
+                for model in (PriceBar, IndexBar)
+            )
             self.stdout.write(f"Would delete {count} {interval} bars starting before {cutoff:%Y-%m-%d %H:%M %Z}.")
             return
         deleted = pricebars_prune(older_than=cutoff, interval=interval)

@@ -40,7 +40,9 @@ class PositionValue:
 
 
 @dataclass(frozen=True)
-class PortfolioValue:
+class PortfolioTotals:
+    """The account's totals (`_summary`), which every valuation carries."""
+
     as_of: datetime
     cash: Decimal
     reserved_cash: Decimal
@@ -50,12 +52,16 @@ class PortfolioValue:
     total_cost: Decimal
     unrealized_pnl: Decimal
     unrealized_pnl_rate: Decimal | None
-    realized_pnl: Decimal
     day_change: Decimal
     day_change_rate: Decimal | None
     net_capital: Decimal
     total_pnl: Decimal
     total_return_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class PortfolioValue(PortfolioTotals):
+    realized_pnl: Decimal
     positions: list[PositionValue]
 
 
@@ -217,7 +223,7 @@ def _rows_and_cash(*, user: User) -> tuple[list[_Row], _Cash]:
 
 
 def _summary(rows: list[_Row], balance: _Cash) -> dict:
-    """The account's totals, as PortfolioValue and PortfolioHeadline both carry them."""
+    """The fields of PortfolioTotals, as PortfolioValue and PortfolioHeadline both carry them."""
     holdings = total_cost = day_change = ZERO
     for row in rows:
         price = _price_now(row)
@@ -249,24 +255,10 @@ def _summary(rows: list[_Row], balance: _Cash) -> dict:
 
 
 @dataclass(frozen=True)
-class PortfolioHeadline:
-    """portfolio_value's totals (all but realized_pnl, which the dashboard leaves out) with its
+class PortfolioHeadline(PortfolioTotals):
+    """portfolio_value's totals (without realized_pnl, which the dashboard leaves out) with its
     `top` largest positions only, largest first, and how many positions there are in all."""
 
-    as_of: datetime
-    cash: Decimal
-    reserved_cash: Decimal
-    available_cash: Decimal
-    holdings_value: Decimal
-    total_value: Decimal
-    total_cost: Decimal
-    unrealized_pnl: Decimal
-    unrealized_pnl_rate: Decimal | None
-    day_change: Decimal
-    day_change_rate: Decimal | None
-    net_capital: Decimal
-    total_pnl: Decimal
-    total_return_rate: Decimal | None
     position_count: int
     top_positions: list[PositionValue]
 

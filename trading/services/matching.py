@@ -22,7 +22,7 @@ from stocking.core.exceptions import ApplicationError
 from trading.models import LIMIT_TYPES, OPEN_STATUSES, Order, OrderSide, OrderType, Stock, TimeInForce
 from trading.services.execution import FillRequest, fills_for_locked_orders, order_execute
 from trading.services.oco import oco_siblings_lock
-from trading.services.orders import is_marketable
+from trading.services.rules import fills_now
 from trading.sessions import market_clock
 
 logger = logging.getLogger(__name__)
@@ -118,11 +118,6 @@ def crossing_order_ids_many(*, prices: list[tuple[int, Decimal]], trading_date: 
     return found
 
 
-def matchable_now(stock: Stock, now: datetime | None = None) -> bool:
-    """Whether the stock's orders may fill now: it trades and is not in a volatility interruption."""
-    return stock.is_tradable and not stock.vi_active(now)
-
-
 def resting_market_order_ids(*, stock_ids: set[int], trading_date: date) -> list[int]:
     """The open market orders of these stocks, oldest first: accepted during a VI, they fill at the
     first price after it, ahead of the limits (market orders have price priority)."""
@@ -153,7 +148,7 @@ def order_fill_if_crossed(*, order_id: int, trading_date: date, now: datetime | 
         return None
     # A plain read: the simulator keeps moving the price; the fill takes the price as of now.
     stock = Stock.objects.get(pk=order.stock_id)
-    if not matchable_now(stock, now) or not is_marketable(order, stock.current_price):
+    if not fills_now(order, stock, now):
         return None
     order.stock = stock
     execution = order_execute(order=order, quantity=order.remaining_quantity, price=stock.current_price)
@@ -204,7 +199,7 @@ def orders_fill_if_crossed(
     crossing = []
     for order in orders:
         order.stock = stocks[order.stock_id]
-        if matchable_now(order.stock, now) and is_marketable(order, order.stock.current_price):
+        if fills_now(order, order.stock, now):
             crossing.append(order)
     skipped = len(order_ids) - len(crossing)
     if not crossing:

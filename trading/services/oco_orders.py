@@ -15,7 +15,7 @@ from trading.services.order_types import InvalidTimeInForce, check_stop
 from trading.services.rules import (
     InvalidOrder,
     ensure_market_open,
-    is_marketable,
+    fills_now,
     stock_get_tradable,
     validate_limit_price,
     validate_quantity,
@@ -70,7 +70,7 @@ def oco_place(
     events = EventBuffer()
     events.add(balance=balance, order=stop, event=OrderEventType.NEW)
     events.add(balance=balance, order=take, event=OrderEventType.NEW)
-    if not stock.vi_active() and is_marketable(take, stock.current_price):
+    if fills_now(take, stock):
         fills_execute(
             fills=[FillRequest(take, quantity, stock.current_price)],
             balances={user.pk: balance},

@@ -35,6 +35,7 @@ from trading.services.rules import (  # noqa: F401  (re-exported: the order rule
     InvalidOrder,
     UnknownStock,
     ensure_market_open,
+    fills_now,
     is_marketable,
     stock_get_tradable,
     stock_price_limits,
@@ -53,8 +54,8 @@ class PlacedOrder:
 def fill_if_marketable(order: Order) -> None:
     """Fill a just-placed or just-modified order at once when the current price allows it (and no
     volatility interruption holds the stock's matching)."""
-    stock = Stock.objects.only("current_price", "vi_until").get(pk=order.stock_id)
-    if stock.current_price is not None and not stock.vi_active() and is_marketable(order, stock.current_price):
+    stock = Stock.objects.only("current_price", "vi_until", "is_listed", "is_halted").get(pk=order.stock_id)
+    if fills_now(order, stock):
         order_execute(order=order, quantity=order.remaining_quantity, price=stock.current_price)
 
 
@@ -119,9 +120,8 @@ def order_place(
     )
     # The price read at the start of this transaction is the market price the order meets. In a VI
     # nothing matches: the order rests (a market order too, for the price that ends the VI).
-    in_vi = stock.vi_active()
-    fills_now = not in_vi and is_marketable(order, stock.current_price)
-    rests = not fills_now and time_in_force not in IMMEDIATE_TIME_IN_FORCE  # only a resting hold is written
+    fills_at_once = fills_now(order, stock)
+    rests = not fills_at_once and time_in_force not in IMMEDIATE_TIME_IN_FORCE  # only a resting hold is written
     position = None
     if side == OrderSide.BUY:
         # A buy that may fill above a limit is held at the day's upper limit, as Korean brokers do;
@@ -129,18 +129,18 @@ def order_place(
         order.reserve_price = terms.reserve_price
         order.reserved_cash = krx.buy_reservation(quantity, order.reserve_price)
         cash_reserve(balance=balance, amount=order.reserved_cash, save=False)
-        if fills_now:
+        if fills_at_once:
             position = position_lock(user=user, stock=stock)
     else:
         position = shares_reserve(user=user, stock=stock, quantity=quantity, save=rests)
         order.reserved_quantity = quantity
-    if not fills_now and time_in_force in IMMEDIATE_TIME_IN_FORCE:
+    if not fills_at_once and time_in_force in IMMEDIATE_TIME_IN_FORCE:
         # Nothing can fill now: the order is accepted and closed at once; its hold never lands.
-        reason = CancelReason.VI_ACTIVE if in_vi else IMMEDIATE_TIME_IN_FORCE[time_in_force]
+        reason = CancelReason.VI_ACTIVE if stock.vi_active() else IMMEDIATE_TIME_IN_FORCE[time_in_force]
         return PlacedOrder(_close_unfilled(order, balance, position, reason=reason), created=True)
     events = EventBuffer()
     order.fills = []
-    if not fills_now:
+    if not fills_at_once:
         order.save()
         events.add(balance=balance, order=order, event=OrderEventType.NEW)
         events.flush()

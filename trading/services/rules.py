@@ -1,6 +1,7 @@
 """The checks every order meets, whatever path placed or changed it: the stock, the session,
 quantity, the tick grid and the daily price limits; and when an order meets the market."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -70,6 +71,12 @@ def validate_limit_price(stock: Stock, price: Decimal) -> None:
             f"The price must be between {limits.lower} and {limits.upper} won today.",
             extra={"lower_limit": str(limits.lower), "upper_limit": str(limits.upper)},
         )
+
+
+def fills_now(order: Order, stock: Stock, now: datetime | None = None) -> bool:
+    """Whether `order` fills against `stock` now: the stock trades, no volatility interruption holds
+    its matching, and its price meets the order."""
+    return stock.is_tradable and not stock.vi_active(now) and is_marketable(order, stock.current_price)
 
 
 def is_marketable(order: Order, market_price: Decimal) -> bool:

@@ -339,6 +339,10 @@ class _Handler(BaseHTTPRequestHandler):
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 overflowed when 20 racing completes each opened their
+    # connections at once on a loaded machine: the kernel reset some, and the app rightly answered
+    # 503 (PortOne unreachable) where the race test expects PortOne to be there.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: SandboxState) -> None:
         super().__init__(address, _Handler)
